@@ -1,0 +1,45 @@
+# One entry point for people and CI. Every target installs what it needs first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+export SAM_CLI_TELEMETRY := 0
+
+# `sam build` needs the Lambda runtime's Python (python3.12): pyenv's (its shims can hang), else PATH's.
+LAMBDA_PYTHON ?= $(shell p=$$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1); [ -n "$$p" ] || p=$$(command -v python3.12); echo $$p)
+BUILD_DIR ?= .aws-sam/build
+
+.PHONY: install test lint build build-check demo clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/sam validate --lint
+
+build: install
+	@test -n "$(LAMBDA_PYTHON)" || { echo "python3.12 not found (PATH or pyenv): sam build needs the Lambda runtime's Python"; exit 1; }
+	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" $(VENV)/bin/sam build --build-dir $(BUILD_DIR)
+
+# Imports every built handler with the runtime's Python, from the build output alone.
+RUNTIME_PROVIDED := .aws-sam/runtime-provided
+build-check: build
+	test -d $(RUNTIME_PROVIDED) || $(LAMBDA_PYTHON) -m pip install --quiet --target $(RUNTIME_PROVIDED) boto3
+	$(PY) .ci/import_built_handlers.py $(BUILD_DIR) $(LAMBDA_PYTHON) $(RUNTIME_PROVIDED)
+
+demo: install
+	$(VENV)/bin/albrecon replay --events examples/events
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis

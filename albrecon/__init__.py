@@ -1,0 +1,1 @@
+"""albrecon: CLI and embedded (local) runtime of alb-egress-reconciliation."""

@@ -1,0 +1,1 @@
+"""Realistic datasets laid out exactly as AWS delivers them, with their ground truth."""

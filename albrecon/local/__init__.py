@@ -1,0 +1,1 @@
+"""The embedded runtime: the real template, Lambda code, state machine and SQL on one machine."""

@@ -1,0 +1,126 @@
+"""Runs the template's Lambda functions in-process, as declared: Handler, CodeUri, Environment."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .template import Resolver, Template
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that Powertools and handlers read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    function_version: str = "$LATEST"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionError(RuntimeError):
+    """A handler raised: Lambda's "Unhandled" function error, with the error type and message."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
+
+    def payload(self) -> dict:
+        return {"errorType": self.error_type, "errorMessage": self.message}
+
+
+@dataclass
+class LocalFunction:
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    code_dir: Path
+    environment: dict[str, str]
+    memory: int
+    timeout: int
+
+    def invoke(self, event: Any) -> Any:
+        module_name, function_name = self.handler.rsplit(".", 1)
+        context = LambdaContext(self.name, self.arn, self.memory, self.timeout)
+        # Lambda passes JSON: a deep copy through JSON keeps handlers from sharing objects with callers.
+        payload = json.loads(json.dumps(event))
+        with _environment(self.environment), _on_path(self.code_dir):
+            handler = getattr(importlib.import_module(module_name), function_name)
+            try:
+                result = handler(payload, context)
+            except Exception as error:
+                raise FunctionError(type(error).__name__, str(error)) from error
+        return json.loads(json.dumps(result, default=str)) if result is not None else None
+
+
+def functions_from_template(template: Template, resolver: Resolver) -> dict[str, LocalFunction]:
+    defaults = template.function_globals()
+    functions = {}
+    for logical_id, resource in template.of_type("AWS::Serverless::Function").items():
+        props = {**copy.deepcopy(defaults), **resource.get("Properties", {})}
+        env = dict(resolver.resolve(defaults.get("Environment", {}).get("Variables", {})))
+        env.update(
+            resolver.resolve(resource.get("Properties", {}).get("Environment", {}).get("Variables", {}))
+        )
+        name = resolver.refs.get(logical_id, logical_id)
+        functions[logical_id] = LocalFunction(
+            logical_id=logical_id,
+            name=name,
+            arn=resolver.attributes.get((logical_id, "Arn"), name),
+            handler=props["Handler"],
+            code_dir=(template.path.parent / props["CodeUri"]).resolve(),
+            environment={k: str(v) for k, v in env.items()},
+            memory=int(props.get("MemorySize", 128)),
+            timeout=int(props.get("Timeout", 3)),
+        )
+    return functions
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@contextmanager
+def _on_path(directory: Path):
+    entry = str(directory)
+    added = entry not in sys.path
+    if added:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if added:
+            sys.path.remove(entry)

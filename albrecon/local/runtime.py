@@ -1,0 +1,144 @@
+"""An in-process AWS built from `template.yaml` alone.
+
+moto stands in for the control plane (DynamoDB, SQS, ...); the template's Lambda functions run
+in-process with their declared Handler, CodeUri and Environment. Everything is created from the
+template's resource properties, so the local run exercises what `sam deploy` would create.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from .lambdas import LocalFunction, functions_from_template
+from .template import LOCAL_ACCOUNT, LOCAL_REGION, Resolver, Template, TemplateError
+
+STACK_NAME = "albrecon-local"
+
+# Quiet, deterministic Powertools outside Lambda: no X-Ray daemon, no EMF on stdout.
+LOCAL_FUNCTION_ENV = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+}
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": LOCAL_REGION,
+    "AWS_REGION": LOCAL_REGION,
+}
+
+_DYNAMODB_CREATE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "SSESpecification",
+    "StreamSpecification",
+)
+
+
+@dataclass
+class LocalAws:
+    """Use as a context manager: ``with LocalAws(parameters) as aws: aws.invoke("Fn", event)``."""
+
+    parameters: dict[str, str] = field(default_factory=dict)
+    template: Template = field(default_factory=Template.load)
+    function_env: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, LocalFunction] = field(default_factory=dict, init=False)
+    resolver: Resolver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._stack = ExitStack()
+        self.resolver = Resolver(parameters=self._parameter_values(self.parameters))
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> LocalAws:
+        self._saved_env = {k: os.environ.get(k) for k in _FAKE_CREDENTIALS}
+        os.environ.update(_FAKE_CREDENTIALS)
+        self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        self._provision()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def client(self, service: str):
+        return boto3.client(service, region_name=LOCAL_REGION)
+
+    # ------------------------------------------------------------------ provisioning
+    def _parameter_values(self, given: dict[str, str]) -> dict[str, str]:
+        values = {}
+        for name, spec in self.template.parameters.items():
+            if name in given:
+                values[name] = str(given[name])
+            elif "Default" in spec:
+                values[name] = str(spec["Default"])
+            else:
+                raise TemplateError(f"template parameter {name} has no default: give it in parameters.json")
+        unknown = sorted(set(given) - set(self.template.parameters))
+        if unknown:
+            raise TemplateError(f"unknown template parameters: {', '.join(unknown)}")
+        return values
+
+    def _physical_name(self, logical_id: str) -> str:
+        return f"{STACK_NAME}-{logical_id}"
+
+    def _provision(self) -> None:
+        for logical_id, resource in self.template.resources.items():
+            provision = getattr(self, "_provision_" + resource["Type"].replace("::", "_"), None)
+            if provision is not None:
+                provision(logical_id, resource.get("Properties", {}))
+        for logical_id in self.template.of_type("AWS::Serverless::Function"):
+            name = self._physical_name(logical_id)
+            self.resolver.refs[logical_id] = name
+            self.resolver.attributes[(logical_id, "Arn")] = (
+                f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{name}"
+            )
+        self.functions = functions_from_template(self.template, self.resolver)
+        for function in self.functions.values():
+            function.environment.update(_FAKE_CREDENTIALS | LOCAL_FUNCTION_ENV | self.function_env)
+
+    def _provision_AWS_DynamoDB_Table(self, logical_id: str, props: dict) -> None:
+        name = props.get("TableName") or self._physical_name(logical_id)
+        args = {k: self.resolver.resolve(props[k]) for k in _DYNAMODB_CREATE_KEYS if k in props}
+        if "SSESpecification" in args:  # CloudFormation's SSEEnabled is the API's Enabled
+            sse = args["SSESpecification"]
+            args["SSESpecification"] = {"Enabled": sse.get("SSEEnabled", False)} | {
+                k: v for k, v in sse.items() if k in ("SSEType", "KMSMasterKeyId")
+            }
+        dynamodb = self.client("dynamodb")
+        table = dynamodb.create_table(TableName=name, **args)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = table["TableArn"]
+
+    def _provision_AWS_SQS_Queue(self, logical_id: str, props: dict) -> None:
+        name = props.get("QueueName") or self._physical_name(logical_id)
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        self.resolver.refs[logical_id] = url
+        self.resolver.attributes[(logical_id, "QueueName")] = name
+        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{name}"
+
+    # ------------------------------------------------------------------ use
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        return self.functions[logical_id].invoke(event)
+
+    def ref(self, logical_id: str) -> str:
+        return self.resolver.ref(logical_id)

@@ -1,0 +1,135 @@
+"""Reads `template.yaml` and resolves the intrinsic functions the local runtime needs.
+
+Only what the template uses is supported: Ref / GetAtt / Sub / Join / If-free
+references to parameters, pseudo parameters and the local stand-ins of its resources.
+An unsupported construct raises, so the local run never silently diverges from AWS.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfn_tools import load_yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+
+LOCAL_ACCOUNT = "123456789012"
+LOCAL_REGION = "us-east-1"
+
+
+class TemplateError(ValueError):
+    """The template uses something the local runtime cannot stand in for."""
+
+
+@dataclass
+class Template:
+    body: dict
+    path: Path = TEMPLATE_PATH
+
+    @classmethod
+    def load(cls, path: Path = TEMPLATE_PATH) -> Template:
+        return cls(body=_plain(load_yaml(path.read_text())), path=path)
+
+    @property
+    def resources(self) -> dict[str, dict]:
+        return self.body.get("Resources", {})
+
+    @property
+    def parameters(self) -> dict[str, dict]:
+        return self.body.get("Parameters", {})
+
+    def of_type(self, resource_type: str) -> dict[str, dict]:
+        return {name: res for name, res in self.resources.items() if res.get("Type") == resource_type}
+
+    def function_globals(self) -> dict:
+        return self.body.get("Globals", {}).get("Function", {})
+
+
+def _plain(value: Any) -> Any:
+    """cfn-flip's OrderedDicts and tagged values -> plain dicts and lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass
+class Resolver:
+    """Resolves intrinsic functions against parameter values and local resource attributes.
+
+    ``refs[logical_id]`` is what ``!Ref`` gives; ``attributes[(logical_id, attr)]`` what ``!GetAtt`` gives.
+    """
+
+    parameters: dict[str, str] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    account: str = LOCAL_ACCOUNT
+    region: str = LOCAL_REGION
+
+    def pseudo(self) -> dict[str, str]:
+        return {
+            "AWS::AccountId": self.account,
+            "AWS::Region": self.region,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": "alb-egress-reconciliation-local",
+            "AWS::NoValue": "",
+        }
+
+    def ref(self, name: str) -> str:
+        for table in (self.parameters, self.pseudo(), self.refs):
+            if name in table:
+                return table[name]
+        raise TemplateError(f"!Ref {name}: no local value")
+
+    def get_att(self, name: str, attribute: str) -> str:
+        try:
+            return self.attributes[(name, attribute)]
+        except KeyError:
+            raise TemplateError(f"!GetAtt {name}.{attribute}: no local value") from None
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                name, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
+                return self.get_att(name, attribute)
+            if key == "Fn::Sub":
+                return self._sub(arg)
+            if key == "Fn::Join":
+                separator, items = arg
+                return separator.join(str(self.resolve(i)) for i in items)
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(index)]
+            if key == "Fn::Split":
+                separator, text = arg
+                return str(self.resolve(text)).split(separator)
+            if key.startswith("Fn::") or key == "Condition":
+                raise TemplateError(f"{key} is not supported by the local runtime")
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _sub(self, arg: Any) -> str:
+        text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+
+        def replace(match: re.Match) -> str:
+            name = match.group(1)
+            if name in extra:
+                return str(extra[name])
+            if "." in name and name not in self.parameters:
+                resource, attribute = name.split(".", 1)
+                return self.get_att(resource, attribute)
+            return self.ref(name)
+
+        return re.sub(r"\$\{([^}!]+)\}", replace, text)

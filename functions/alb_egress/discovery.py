@@ -1,0 +1,48 @@
+"""DescribeNetworkInterfaces results -> inventory backfill records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .identity import ACCOUNT_RE, InvalidIdentifier, parse_eni_description, validate_eni_id
+from .inventory import SOURCE_DISCOVERY, EniCreated
+from .timeutil import InvalidDate, format_instant, normalize_instant
+
+# Server-side filter values for DescribeNetworkInterfaces (wildcards are EC2's).
+DESCRIPTION_FILTERS = ("ELB app/*", "ELB net/*")
+
+
+def created_from_interface(interface: dict, region: str) -> EniCreated | None:
+    """A backfill record for an ELBv2 ENI, or None for anything else.
+
+    The attachment time stands in for the creation time; when EC2 does not report it the
+    record says so (``created_at_known`` false) and counts as existing since before any day.
+    """
+    load_balancer = parse_eni_description(interface.get("Description"))
+    if load_balancer is None:
+        return None
+    eni_id = validate_eni_id(interface.get("NetworkInterfaceId"))
+    account = interface.get("OwnerId", "")
+    if not ACCOUNT_RE.match(str(account)):
+        raise InvalidIdentifier(f"ENI {eni_id} has no valid OwnerId: {account!r}")
+    attach_time = (interface.get("Attachment") or {}).get("AttachTime")
+    created_at: str | None
+    try:
+        created_at = (
+            format_instant(attach_time)
+            if isinstance(attach_time, datetime)
+            else normalize_instant(attach_time)
+        )
+    except InvalidDate:
+        created_at = None
+    return EniCreated(
+        eni_id=eni_id,
+        load_balancer_name=load_balancer.name,
+        load_balancer_arn=load_balancer.arn(account, region),
+        load_balancer_type=load_balancer.type,
+        created_at=created_at,
+        vpc_id=interface.get("VpcId"),
+        subnet_id=interface.get("SubnetId"),
+        availability_zone=interface.get("AvailabilityZone"),
+        source=SOURCE_DISCOVERY,
+    )

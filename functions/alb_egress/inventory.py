@@ -1,0 +1,83 @@
+"""The ENI inventory: which ENI belonged to which load balancer, and when.
+
+One record per ENI. ENI ids are never reused, so the id alone identifies the record, and
+create / delete events can be applied in any order and any number of times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from .timeutil import day_bounds
+
+SOURCE_EVENT = "event"
+SOURCE_DISCOVERY = "discovery"
+
+
+@dataclass(frozen=True, slots=True)
+class EniCreated:
+    """An ELB created an ENI for a load balancer (from CloudTrail, or seen by discovery)."""
+
+    eni_id: str
+    load_balancer_name: str
+    load_balancer_arn: str
+    load_balancer_type: str
+    created_at: str | None  # None: discovery could not tell (no attachment time)
+    vpc_id: str | None
+    subnet_id: str | None
+    availability_zone: str | None
+    source: str  # SOURCE_EVENT or SOURCE_DISCOVERY
+
+    def attributes(self) -> dict[str, str | bool]:
+        """Non-empty attributes to store; ``created_at_known`` flags guessed creation times."""
+        values = {k: v for k, v in asdict(self).items() if v is not None and k != "eni_id"}
+        values["created_at_known"] = self.created_at is not None
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class EniDeleted:
+    """An ELB deleted an ENI. The event names only the ENI id."""
+
+    eni_id: str
+    deleted_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EniRecord:
+    eni_id: str
+    load_balancer_name: str
+    load_balancer_arn: str
+    load_balancer_type: str
+    created_at: str | None = None
+    deleted_at: str | None = None
+    vpc_id: str | None = None
+    subnet_id: str | None = None
+    availability_zone: str | None = None
+    source: str = SOURCE_EVENT
+    created_at_known: bool = True
+
+    @classmethod
+    def from_item(cls, item: dict) -> EniRecord:
+        fields = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in item.items() if k in fields})
+
+    def belongs_on(self, day: date) -> bool:
+        """DESIGN §3: created before D+1 and not deleted before D.
+
+        An unknown creation time (discovery without attachment time) counts as "long before".
+        """
+        start, end = day_bounds(day)
+        created_in_time = self.created_at is None or self.created_at < end
+        not_gone = self.deleted_at is None or self.deleted_at >= start
+        return created_in_time and not_gone
+
+
+def enis_by_load_balancer(records: list[EniRecord], day: date) -> dict[str, list[str]]:
+    """ALB ARN -> sorted ENI ids that belonged to it on ``day``."""
+    result: dict[str, list[str]] = {}
+    for record in records:
+        if record.belongs_on(day):
+            result.setdefault(record.load_balancer_arn, []).append(record.eni_id)
+    return {arn: sorted(set(enis)) for arn, enis in sorted(result.items())}

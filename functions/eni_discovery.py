@@ -1,0 +1,81 @@
+"""Backfills the ENI inventory with the ALB/NLB ENIs that exist now.
+
+Runs once at deploy (a CloudFormation custom resource, so no manual step) and daily after
+that, which also heals any event the recorder never received. Never overwrites
+event-recorded data.
+"""
+
+from __future__ import annotations
+
+import os
+
+import cfnresponse
+from alb_egress.discovery import created_from_interface
+from alb_egress.identity import InvalidIdentifier
+from aws_adapters.ec2_interfaces import elb_network_interfaces
+from aws_adapters.inventory_table import InventoryTable
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@tracer.capture_method
+def discover() -> dict[str, int]:
+    table = InventoryTable(os.environ["INVENTORY_TABLE"])
+    region = os.environ["AWS_REGION"]
+    counts = {"seen": 0, "written": 0, "kept_event_data": 0, "unknown_created_time": 0, "invalid": 0}
+    for interface in elb_network_interfaces():
+        counts["seen"] += 1
+        try:
+            change = created_from_interface(interface, region)
+        except InvalidIdentifier as problem:
+            counts["invalid"] += 1
+            logger.warning("ENI skipped", extra={"reason": str(problem)})
+            continue
+        if change is None:
+            continue
+        if change.created_at is None:
+            counts["unknown_created_time"] += 1
+        if table.record_discovered(change):
+            counts["written"] += 1
+        else:
+            counts["kept_event_data"] += 1
+    for name, value in counts.items():
+        metrics.add_metric(name=f"Discovery_{name}", unit=MetricUnit.Count, value=value)
+    logger.info("discovery finished", extra=counts)
+    return counts
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: object) -> dict | None:
+    if "RequestType" in event and "ResponseURL" in event:
+        _answer_cloudformation(event, context)
+        return None
+    return discover()
+
+
+def _answer_cloudformation(event: dict, context: object) -> None:
+    """Deploy-time run. A failed backfill fails the deployment: a silent gap would hide traffic."""
+    physical_id = event.get("PhysicalResourceId") or "eni-inventory-backfill"
+    if event["RequestType"] == "Delete":  # nothing to undo: the table's lifecycle is the stack's
+        cfnresponse.send(event, context, cfnresponse.SUCCESS, {}, physical_id)
+        return
+    try:
+        counts = discover()
+    except Exception as problem:
+        logger.exception("backfill failed")
+        cfnresponse.send(
+            event,
+            context,
+            cfnresponse.FAILED,
+            {},
+            physical_id,
+            reason=f"ENI backfill failed: {problem}"[:400],
+        )
+        return
+    cfnresponse.send(event, context, cfnresponse.SUCCESS, {k: str(v) for k, v in counts.items()}, physical_id)
