@@ -1,0 +1,663 @@
+"""Writes one UTC day of realistic data, laid out exactly as AWS delivers it, with its ground truth.
+
+Layout (DESIGN §5), under ``DIR``:
+- ``s3/<flow bucket>/<prefix>/AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/`` gzip text flow
+  logs, AWS-named, one file per 5-minute delivery, header line in the configured format. Files are
+  foldered by delivery time, so late records of D land in D+1's folder (and D-1's in D's).
+- ``s3/<cur bucket>/<prefix>/<report>/<report>/year=YYYY/month=M/`` hourly legacy CUR Parquet (or
+  CUR 2.0's ``<prefix>/<export>/data/BILLING_PERIOD=YYYY-MM/``).
+- ``events/cloudtrail.json``: the ENIs' CloudTrail events (EventBridge envelopes).
+- ``parameters.json``: template parameters for these buckets; ``ground-truth.json``: the answers.
+
+Flow records are generated window by window (10-minute capture windows) with numpy and written
+with pyarrow, so memory stays bounded whatever the day's volume. The ground truth is summed from
+the same arrays by numpy, independently of any SQL.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from alb_egress.flowlog_format import FlowLogFormat
+
+from .cloudtrail_events import create_event, delete_event, failed_delete_event
+
+GIB = 2**30
+CAPTURE_WINDOW = 600  # seconds: the default aggregation interval
+DELIVERY_SLOT = 300  # seconds: flow log files are published about every 5 minutes
+DT_OUT_PRICE = 0.09  # USD per GB, first 10 TB tier
+USAGE_TYPE_PREFIX = {
+    "us-east-1": "",
+    "us-east-2": "USE2-",
+    "us-west-1": "USW1-",
+    "us-west-2": "USW2-",
+    "eu-west-1": "EU-",
+    "eu-west-2": "EUW2-",
+    "eu-central-1": "EUC1-",
+    "ap-northeast-1": "APN1-",
+    "ap-southeast-1": "APS1-",
+    "ap-southeast-2": "APS2-",
+}
+
+# Record kinds of ALB ENIs: (name, share, direction, traffic_path or None, action, counted as internet egress)
+_KINDS = [
+    ("egress_igw_nitro", 0.40, "egress", 8, "ACCEPT", True),
+    ("egress_igw", 0.08, "egress", 2, "ACCEPT", True),
+    ("egress_vpc", 0.14, "egress", 1, "ACCEPT", False),
+    ("egress_peering", 0.02, "egress", 4, "ACCEPT", False),
+    ("egress_igw_reject", 0.01, "egress", 8, "REJECT", False),
+    ("ingress", 0.32, "ingress", None, "ACCEPT", False),
+    ("ingress_reject", 0.03, "ingress", None, "REJECT", False),
+]
+KIND_SHARE = np.array([k[1] for k in _KINDS]) / sum(k[1] for k in _KINDS)
+KIND_DIRECTION = np.array([k[2] for k in _KINDS], dtype=object)
+KIND_PATH = np.array([k[3] or -1 for k in _KINDS])  # -1: no traffic path (ingress)
+KIND_ACTION = np.array([k[4] for k in _KINDS], dtype=object)
+KIND_COUNTED = np.array([k[5] for k in _KINDS])
+
+
+@dataclass
+class AlbSpec:
+    name: str
+    lb_id: str
+    enis: int = 2
+    cur_factor: float = 1.0  # CUR GB = flow GB x this (1.0: they match)
+    flow_logs: bool = True  # False: the ALB's ENIs have no flow log (MISSING_FLOW_LOGS)
+    billed: bool = True  # False: no CUR rows for it (MISSING_CUR)
+    weight: float = 1.0  # share of the day's traffic relative to other ALBs
+
+
+@dataclass
+class DatasetSpec:
+    day: date
+    albs: list[AlbSpec]
+    records_per_day: int = 20_000  # flow records of the ALBs' ENIs with start in D (approximately)
+    account: str = "123456789012"
+    region: str = "us-east-1"
+    flow_log_format: str | None = None  # None: every v5 field in AWS's order
+    flow_logs_bucket: str = "demo-flow-logs"
+    flow_logs_prefix: str = "vpc"
+    flow_log_id: str = "fl-0a1b2c3d4e5f67890"
+    cur_bucket: str = "demo-cur"
+    cur_prefix: str = "billing"
+    cur_report_name: str = "hourly-cur"
+    cur_format: str = "legacy"
+    cur_delivered_through: int = 30  # hours after D 00:00 the CUR reaches (< 24: D not covered yet)
+    mid_day_changes: bool = True  # one ENI created and one deleted during D
+    unrelated_enis: int = 3  # instance ENIs with internet egress, not in the inventory
+    skipdata_per_eni: int = 1  # SKIPDATA records per ALB ENI during D
+    malformed_lines: int = 0  # garbage lines appended to a D file (must be reported, never summed)
+    seed: int = 7
+    extra_parameters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Eni:
+    eni_id: str
+    alb: AlbSpec | None  # None: an unrelated (instance) ENI
+    created: datetime
+    deleted: datetime | None = None
+    subnet: str = "subnet-0aaa000000000000a"
+    az: str = "us-east-1a"
+
+    def alive(self, moment: datetime) -> bool:
+        return self.created <= moment and (self.deleted is None or moment < self.deleted)
+
+
+def load_balancer_arn(spec: DatasetSpec, alb: AlbSpec) -> str:
+    return (
+        f"arn:aws:elasticloadbalancing:{spec.region}:{spec.account}:loadbalancer/app/{alb.name}/{alb.lb_id}"
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _enis(spec: DatasetSpec) -> list[Eni]:
+    d0 = _midnight(spec.day)
+    enis: list[Eni] = []
+    counter = 0
+    for alb_index, alb in enumerate(spec.albs):
+        first = len(enis)
+        for i in range(alb.enis):
+            counter += 1
+            az = f"{spec.region}{'abc'[i % 3]}"
+            eni = Eni(
+                eni_id=f"eni-0{alb_index + 1:02x}{counter:014x}",
+                alb=alb,
+                created=d0 - timedelta(days=20 + i, hours=3),
+                subnet=f"subnet-0{i % 3 + 10:016x}",
+                az=az,
+            )
+            enis.append(eni)
+        if spec.mid_day_changes and alb_index == 0:
+            # The ALB scales: one new ENI at 13:20, one old ENI gone at 09:45.
+            counter += 1
+            enis.append(
+                Eni(
+                    f"eni-0{alb_index + 1:02x}{counter:014x}",
+                    alb,
+                    d0 + timedelta(hours=13, minutes=20),
+                    az=f"{spec.region}c",
+                )
+            )
+            enis[first].deleted = d0 + timedelta(hours=9, minutes=45)
+    for n in range(spec.unrelated_enis):
+        enis.append(Eni(f"eni-0ff{n:014x}", None, d0 - timedelta(days=40)))
+    # An ENI of the same ALB deleted the day before D: belongs to no part of D.
+    if spec.albs:
+        counter += 1
+        enis.append(
+            Eni(
+                f"eni-0{1:02x}{counter:014x}",
+                spec.albs[0],
+                d0 - timedelta(days=9),
+                deleted=d0 - timedelta(hours=5),
+            )
+        )
+    return enis
+
+
+class _FlowLogWriter:
+    """Buffers records per delivery slot and writes each slot's file once no later window can add to it."""
+
+    def __init__(self, spec: DatasetSpec, data_dir: Path, fmt: FlowLogFormat) -> None:
+        self.spec, self.fmt = spec, fmt
+        self.root = (
+            data_dir
+            / "s3"
+            / spec.flow_logs_bucket
+            / spec.flow_logs_prefix
+            / "AWSLogs"
+            / spec.account
+            / "vpcflowlogs"
+            / spec.region
+        )
+        self.pending: dict[int, list[pa.Table]] = {}
+        self.files: list[Path] = []
+        self.records = 0
+
+    def add(self, slot_seconds: np.ndarray, table: pa.Table) -> None:
+        for slot in np.unique(slot_seconds):
+            self.pending.setdefault(int(slot), []).append(table.filter(pa.array(slot_seconds == slot)))
+
+    def flush_before(self, moment: int | None) -> None:
+        for slot in sorted(self.pending):
+            if moment is not None and slot >= moment:
+                break
+            self._write(slot, pa.concat_tables(self.pending.pop(slot)))
+
+    def _write(self, slot: int, table: pa.Table) -> None:
+        stamp = datetime.fromtimestamp(slot, UTC)
+        folder = self.root / f"{stamp:%Y}" / f"{stamp:%m}" / f"{stamp:%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha1(f"{self.spec.flow_log_id}{slot}".encode(), usedforsecurity=False).hexdigest()
+        owner = f"{self.spec.account}_vpcflowlogs_{self.spec.region}_{self.spec.flow_log_id}"
+        name = f"{owner}_{stamp:%Y%m%dT%H%M}Z_{digest[:8]}.log.gz"
+        path = folder / name
+        with gzip.open(path, "wb", compresslevel=6) as handle:
+            handle.write((self.fmt.header + "\n").encode())
+            pacsv.write_csv(
+                table,
+                handle,
+                write_options=pacsv.WriteOptions(include_header=False, delimiter=" ", quoting_style="none"),
+            )
+        self.files.append(path)
+        self.records += table.num_rows
+
+
+def _columns(fmt: FlowLogFormat, values: dict[str, np.ndarray | pa.Array], n: int) -> pa.Table:
+    """A table of strings in the format's field order; absent values are ``-`` as AWS writes them."""
+    arrays = []
+    for field_name in fmt.fields:
+        value = values.get(field_name)
+        if value is None:
+            arrays.append(pa.array(np.full(n, "-", dtype=object), type=pa.string()))
+            continue
+        array = value if isinstance(value, pa.Array) else pa.array(value)
+        if not pa.types.is_string(array.type):
+            array = array.cast(pa.string())
+        arrays.append(array.fill_null("-"))
+    return pa.Table.from_arrays(arrays, names=list(fmt.fields))
+
+
+def generate(spec: DatasetSpec, data_dir: Path) -> dict:
+    """Writes the dataset; returns (and writes) the ground truth."""
+    data_dir = Path(data_dir)
+    rng = np.random.default_rng(spec.seed)
+    fmt = FlowLogFormat.parse(spec.flow_log_format)
+    enis = _enis(spec)
+    eni_ids = np.array([e.eni_id for e in enis], dtype=object)
+    d0 = _midnight(spec.day)
+    day_start, day_end = int(d0.timestamp()), int((d0 + timedelta(days=1)).timestamp())
+    hour_of = lambda seconds: (seconds - day_start) // 3600  # noqa: E731
+
+    counted = np.zeros(len(enis), dtype=np.int64)  # truth: internet egress bytes with start in D
+    skipdata = np.zeros(len(enis), dtype=np.int64)
+    alb_hour_bytes: dict[str, np.ndarray] = {a.name: np.zeros(24, dtype=np.int64) for a in spec.albs}
+    writer = _FlowLogWriter(spec, data_dir, fmt)
+
+    alb_enis = [i for i, e in enumerate(enis) if e.alb is not None and e.alb.flow_logs]
+    weights = np.array([enis[i].alb.weight for i in alb_enis]) if alb_enis else np.array([])
+    windows = range(day_start - 3 * CAPTURE_WINDOW, day_end + 3 * CAPTURE_WINDOW, CAPTURE_WINDOW)
+    per_window = spec.records_per_day / (86400 / CAPTURE_WINDOW)
+    alb_of_eni = np.array([spec.albs.index(e.alb) if e.alb else -1 for e in enis])
+    subnet_of_eni = np.array([e.subnet for e in enis], dtype=object)
+    instance_of_eni = np.array([None if e.alb else "i-0abc1234def567890" for e in enis], dtype=object)
+    skip_windows = {
+        i: set(
+            rng.choice(
+                np.arange(day_start, day_end, CAPTURE_WINDOW), size=spec.skipdata_per_eni, replace=False
+            )
+        )
+        for i in alb_enis
+    }
+
+    for window in windows:
+        moment = datetime.fromtimestamp(window, UTC)
+        live = [i for i in alb_enis if enis[i].alive(moment)]
+        unrelated = [i for i, e in enumerate(enis) if e.alb is None and e.alive(moment)]
+        batches = []
+        if live:
+            w = weights[[alb_enis.index(i) for i in live]]
+            n = rng.poisson(per_window)
+            owner = np.array(live)[rng.choice(len(live), size=n, p=w / w.sum())]
+            kind = rng.choice(len(KIND_SHARE), size=n, p=KIND_SHARE)
+            batches.append((owner, kind))
+        if unrelated:  # instances sending to the internet: never part of any ALB
+            n = max(1, int(per_window * 0.1))
+            batches.append(
+                (np.array(unrelated)[rng.integers(0, len(unrelated), n)], np.zeros(n, dtype=np.int64))
+            )
+        for owner, kind in batches:
+            n = owner.size
+            if n == 0:
+                continue
+            start = window + rng.integers(0, CAPTURE_WINDOW, n)
+            end = np.minimum(start + rng.integers(1, CAPTURE_WINDOW, n), window + CAPTURE_WINDOW + 5)
+            size = np.maximum(40, rng.lognormal(mean=11.0, sigma=1.6, size=n).astype(np.int64))
+            direction, path_values = KIND_DIRECTION[kind], KIND_PATH[kind]
+            action, is_counted = KIND_ACTION[kind], KIND_COUNTED[kind]
+            in_day = (start >= day_start) & (start < day_end)
+            np.add.at(counted, owner[is_counted & in_day], size[is_counted & in_day])
+            for alb_index, alb in enumerate(spec.albs):
+                mask = is_counted & in_day & (alb_of_eni[owner] == alb_index)
+                np.add.at(alb_hour_bytes[alb.name], hour_of(start[mask]), size[mask])
+            egress = direction == "egress"
+            values = {
+                "version": np.full(n, 5),
+                "account-id": np.full(n, spec.account, dtype=object),
+                "interface-id": eni_ids[owner],
+                "srcaddr": np.where(egress, "10.0.1.23", "203.0.113.7"),
+                "dstaddr": np.where(egress, "198.51.100.9", "10.0.1.23"),
+                "srcport": np.where(egress, 443, rng.integers(1024, 65535, n)),
+                "dstport": np.where(egress, rng.integers(1024, 65535, n), 443),
+                "protocol": np.full(n, 6),
+                "packets": np.maximum(1, size // 1200),
+                "bytes": size,
+                "start": start,
+                "end": end,
+                "action": action,
+                "log-status": np.full(n, "OK", dtype=object),
+                "vpc-id": np.full(n, "vpc-0a1b2c3d4e5f60718", dtype=object),
+                "subnet-id": subnet_of_eni[owner],
+                "instance-id": pa.array(instance_of_eni[owner], pa.string()),
+                "tcp-flags": rng.choice([2, 3, 18, 19], n),
+                "type": np.full(n, "IPv4", dtype=object),
+                "pkt-srcaddr": np.where(egress, "10.0.1.23", "203.0.113.7"),
+                "pkt-dstaddr": np.where(egress, "198.51.100.9", "10.0.1.23"),
+                "region": np.full(n, spec.region, dtype=object),
+                "az-id": np.full(n, "use1-az1", dtype=object),
+                "flow-direction": direction,
+                "traffic-path": pa.array(path_values, mask=path_values < 0),
+            }
+            # Delivered a few minutes after the capture window closes, in 5-minute files.
+            delivered = window + CAPTURE_WINDOW + rng.integers(60, 540, n)
+            writer.add(delivered - delivered % DELIVERY_SLOT, _columns(fmt, values, n))
+        # NODATA / SKIPDATA records: most fields "-" (AWS's documented shape).
+        status_rows = [(i, "SKIPDATA") for i in live if window in skip_windows[i]]
+        status_rows += [(i, "NODATA") for i in live if rng.random() < 0.02]
+        if status_rows:
+            owners = np.array([i for i, _ in status_rows])
+            statuses = np.array([s for _, s in status_rows], dtype=object)
+            n = owners.size
+            if window >= day_start and window < day_end:
+                np.add.at(skipdata, owners[statuses == "SKIPDATA"], 1)
+            values = {
+                "version": np.full(n, 5),
+                "account-id": np.full(n, spec.account, dtype=object),
+                "interface-id": eni_ids[owners],
+                "start": np.full(n, window),
+                "end": np.full(n, window + CAPTURE_WINDOW),
+                "log-status": statuses,
+            }
+            slot = window + CAPTURE_WINDOW + 120
+            writer.add(np.full(n, slot - slot % DELIVERY_SLOT), _columns(fmt, values, n))
+        writer.flush_before(window + CAPTURE_WINDOW)
+    writer.flush_before(None)
+
+    if spec.malformed_lines:
+        _append_malformed(writer, spec, fmt, day_start)
+
+    cur_rows = _write_cur(spec, data_dir, alb_hour_bytes, rng)
+    events = _write_events(spec, data_dir, enis)
+    parameters = {
+        "FlowLogsBucket": spec.flow_logs_bucket,
+        "FlowLogsPrefix": spec.flow_logs_prefix,
+        "FlowLogFormat": fmt.format_string(),
+        "CurBucket": spec.cur_bucket,
+        "CurPrefix": spec.cur_prefix,
+        "CurReportName": spec.cur_report_name,
+        "CurFormat": spec.cur_format,
+        **spec.extra_parameters,
+    }
+    (data_dir / "parameters.json").write_text(json.dumps(parameters, indent=2) + "\n")
+
+    truth = _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writer, cur_rows, events)
+    (data_dir / "ground-truth.json").write_text(json.dumps(truth, indent=2) + "\n")
+    return truth
+
+
+def _append_malformed(writer: _FlowLogWriter, spec: DatasetSpec, fmt: FlowLogFormat, day_start: int) -> None:
+    """Garbage appended to the first file of D: truncated lines and a non-numeric byte count."""
+    target = next(p for p in writer.files if f"{spec.day:%Y%m%d}T" in p.name)
+    eni = "eni-0ff00000000000000"
+    lines = []
+    for n in range(spec.malformed_lines):
+        if n % 2 == 0:
+            lines.append(f"5 {spec.account} {eni} 10.0.1.5 198.51.100.9")
+        else:
+            fields = {f: "-" for f in fmt.fields}
+            fields.update(
+                {"version": "5", "interface-id": eni, "bytes": "12x4", "start": str(day_start + 60)}
+            )
+            lines.append(" ".join(fields[f] for f in fmt.fields))
+    with gzip.open(target, "ab") as handle:  # a second gzip member, as `cat a.gz b.gz` would make
+        handle.write(("\n".join(lines) + "\n").encode())
+
+
+def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.ndarray], rng) -> int:
+    """Hourly CUR rows of the billing period up to ``cur_delivered_through`` hours after D 00:00."""
+    d0 = _midnight(spec.day)
+    period_start = d0.replace(day=1)
+    until = d0 + timedelta(hours=spec.cur_delivered_through)
+    next_period = (period_start + timedelta(days=32)).replace(day=1)
+    until = min(until, next_period)
+    prefix = USAGE_TYPE_PREFIX.get(spec.region, "XX1-")
+    rows: dict[str, list] = {k: [] for k in _CUR_COLUMNS}
+
+    def add(
+        start: datetime,
+        product: str,
+        usage_type: str,
+        operation: str,
+        resource: str | None,
+        amount: float,
+        rate: float,
+        item_type: str = "Usage",
+        unit: str = "GB",
+    ) -> None:
+        rows["identity_line_item_id"].append(
+            hashlib.sha1(
+                f"{start}{usage_type}{resource}{item_type}".encode(), usedforsecurity=False
+            ).hexdigest()
+        )
+        rows["identity_time_interval"].append(
+            f"{start:%Y-%m-%dT%H:%M:%SZ}/{start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
+        )
+        rows["bill_invoice_id"].append("")
+        rows["bill_billing_period_start_date"].append(period_start.replace(tzinfo=None))
+        rows["bill_payer_account_id"].append(spec.account)
+        rows["line_item_usage_account_id"].append(spec.account)
+        rows["line_item_line_item_type"].append(item_type)
+        rows["line_item_usage_start_date"].append(start.replace(tzinfo=None))
+        rows["line_item_usage_end_date"].append((start + timedelta(hours=1)).replace(tzinfo=None))
+        rows["line_item_product_code"].append(product)
+        rows["line_item_usage_type"].append(usage_type)
+        rows["line_item_operation"].append(operation)
+        rows["line_item_resource_id"].append(resource)
+        rows["line_item_usage_amount"].append(float(amount))
+        rows["line_item_currency_code"].append("USD")
+        rows["line_item_unblended_rate"].append(f"{rate}")
+        rows["line_item_unblended_cost"].append(float(amount) * rate)
+        rows["pricing_unit"].append(unit)
+        rows["product_region"].append(spec.region)
+        rows["product_product_name"].append(_PRODUCT_NAMES.get(product, product))
+
+    hour = period_start
+    nlb_arn = load_balancer_arn(spec, AlbSpec("tcp-ingest", "1122334455667788")).replace("/app/", "/net/")
+    while hour < until:
+        on_day = d0 <= hour < d0 + timedelta(days=1)
+        for alb in spec.albs:
+            arn = load_balancer_arn(spec, alb)
+            if not alb.billed:
+                continue
+            if on_day:
+                gb = alb_hour_bytes[alb.name][(hour - d0).seconds // 3600] / GIB * alb.cur_factor
+            else:
+                gb = float(rng.gamma(2.0, 0.5))
+            if gb > 0:
+                add(
+                    hour,
+                    "AWSELB",
+                    f"{prefix}DataTransfer-Out-Bytes",
+                    "LoadBalancing:Application",
+                    arn,
+                    gb,
+                    DT_OUT_PRICE,
+                )
+            add(
+                hour,
+                "AWSELB",
+                f"{prefix}LoadBalancerUsage",
+                "LoadBalancing:Application",
+                arn,
+                1.0,
+                0.0225,
+                unit="Hrs",
+            )
+            add(
+                hour,
+                "AWSELB",
+                f"{prefix}LCUUsage",
+                "LoadBalancing:Application",
+                arn,
+                float(rng.gamma(2, 1)),
+                0.008,
+                unit="LCU-Hrs",
+            )
+            add(
+                hour,
+                "AWSELB",
+                f"{prefix}DataTransfer-In-Bytes",
+                "LoadBalancing:Application",
+                arn,
+                float(rng.gamma(2, 0.2)),
+                0.0,
+            )
+        # Noise that must never be counted: NLB and EC2 egress, inter-region transfer.
+        add(
+            hour,
+            "AWSELB",
+            f"{prefix}DataTransfer-Out-Bytes",
+            "LoadBalancing:Network",
+            nlb_arn,
+            0.7,
+            DT_OUT_PRICE,
+        )
+        add(
+            hour,
+            "AmazonEC2",
+            f"{prefix}DataTransfer-Out-Bytes",
+            "RunInstances",
+            "i-0abc1234def567890",
+            2.5,
+            DT_OUT_PRICE,
+        )
+        add(
+            hour,
+            "AWSELB",
+            f"{prefix}USE1-USW2-AWS-Out-Bytes" if not prefix else f"{prefix}USE1-AWS-Out-Bytes",
+            "LoadBalancing:Application",
+            load_balancer_arn(spec, spec.albs[0]) if spec.albs else None,
+            0.3,
+            0.02,
+        )
+        hour += timedelta(hours=1)
+    if spec.albs and spec.albs[0].billed:  # a credit on D's transfer: not Usage, not counted
+        add(
+            d0 + timedelta(hours=12),
+            "AWSELB",
+            f"{prefix}DataTransfer-Out-Bytes",
+            "LoadBalancing:Application",
+            load_balancer_arn(spec, spec.albs[0]),
+            0.0,
+            0.0,
+            item_type="Credit",
+        )
+        rows["line_item_unblended_cost"][-1] = -1.25
+    add(period_start, "AWSELB", "", "", None, 0.0, 0.0, item_type="Tax", unit="")
+
+    table = pa.table({k: pa.array(v, type=_CUR_COLUMNS[k]) for k, v in rows.items()})
+    if spec.cur_format == "legacy":
+        folder = (
+            data_dir
+            / "s3"
+            / spec.cur_bucket
+            / spec.cur_prefix
+            / spec.cur_report_name
+            / spec.cur_report_name
+            / f"year={spec.day.year}"
+            / f"month={spec.day.month}"
+        )
+    else:
+        folder = (
+            data_dir
+            / "s3"
+            / spec.cur_bucket
+            / spec.cur_prefix
+            / spec.cur_report_name
+            / "data"
+            / f"BILLING_PERIOD={spec.day:%Y-%m}"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, folder / f"{spec.cur_report_name}-00001.snappy.parquet", compression="snappy")
+    return table.num_rows
+
+
+_PRODUCT_NAMES = {"AWSELB": "Elastic Load Balancing", "AmazonEC2": "Amazon Elastic Compute Cloud"}
+_CUR_COLUMNS = {
+    "identity_line_item_id": pa.string(),
+    "identity_time_interval": pa.string(),
+    "bill_invoice_id": pa.string(),
+    "bill_billing_period_start_date": pa.timestamp("ms"),
+    "bill_payer_account_id": pa.string(),
+    "line_item_usage_account_id": pa.string(),
+    "line_item_line_item_type": pa.string(),
+    "line_item_usage_start_date": pa.timestamp("ms"),
+    "line_item_usage_end_date": pa.timestamp("ms"),
+    "line_item_product_code": pa.string(),
+    "line_item_usage_type": pa.string(),
+    "line_item_operation": pa.string(),
+    "line_item_resource_id": pa.string(),
+    "line_item_usage_amount": pa.float64(),
+    "line_item_currency_code": pa.string(),
+    "line_item_unblended_rate": pa.string(),
+    "line_item_unblended_cost": pa.float64(),
+    "pricing_unit": pa.string(),
+    "product_region": pa.string(),
+    "product_product_name": pa.string(),
+}
+
+
+def _write_events(spec: DatasetSpec, data_dir: Path, enis: list[Eni]) -> int:
+    events = []
+    for eni in enis:
+        if eni.alb is None:
+            continue
+        stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+        events.append(
+            create_event(
+                eni_id=eni.eni_id,
+                description=f"ELB app/{eni.alb.name}/{eni.alb.lb_id}",
+                event_time=stamp(eni.created),
+                account=spec.account,
+                region=spec.region,
+                subnet_id=eni.subnet,
+                availability_zone=eni.az,
+            )
+        )
+        if eni.deleted is not None:
+            events.append(
+                delete_event(
+                    eni_id=eni.eni_id, event_time=stamp(eni.deleted), account=spec.account, region=spec.region
+                )
+            )
+            events.append(
+                failed_delete_event(
+                    eni_id=eni.eni_id,
+                    event_time=stamp(eni.deleted + timedelta(seconds=5)),
+                    account=spec.account,
+                    region=spec.region,
+                )
+            )
+    folder = data_dir / "events"
+    folder.mkdir(parents=True, exist_ok=True)
+    # EventBridge does not keep order: deliver them reversed.
+    (folder / "cloudtrail.json").write_text(json.dumps(events[::-1], indent=1) + "\n")
+    return len(events)
+
+
+def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writer, cur_rows, events) -> dict:
+    d0 = _midnight(spec.day)
+    d1 = d0 + timedelta(days=1)
+    belongs = {e.eni_id: e.created < d1 and (e.deleted is None or e.deleted >= d0) for e in enis}
+    load_balancers = {}
+    for alb in spec.albs:
+        arn = load_balancer_arn(spec, alb)
+        members = [i for i, e in enumerate(enis) if e.alb is alb and belongs[e.eni_id]]
+        flow_bytes = int(sum(counted[i] for i in members))
+        cur_gb = float(alb_hour_bytes[alb.name].sum() / GIB * alb.cur_factor) if alb.billed else 0.0
+        load_balancers[arn] = {
+            "name": alb.name,
+            "eni_ids": sorted(enis[i].eni_id for i in members),
+            "flow_log_bytes": flow_bytes,
+            "flow_log_gb": flow_bytes / GIB,
+            "cur_gb": cur_gb,
+            "cur_unblended_cost": cur_gb * DT_OUT_PRICE,
+            "skipdata_records": int(sum(skipdata[i] for i in members)),
+            "flow_logs": alb.flow_logs,
+            "billed": alb.billed,
+        }
+    return {
+        "day": spec.day.isoformat(),
+        "account": spec.account,
+        "region": spec.region,
+        "cur_covers_day": spec.cur_delivered_through >= 24,
+        "load_balancers": load_balancers,
+        "enis": {
+            e.eni_id: {
+                "load_balancer": e.alb.name if e.alb else None,
+                "belongs_on_day": belongs[e.eni_id] and e.alb is not None,
+                "egress_bytes": int(counted[i]),
+                "skipdata_records": int(skipdata[i]),
+            }
+            for i, e in enumerate(enis)
+        },
+        "malformed_lines": spec.malformed_lines,
+        "flow_log_records": writer.records,
+        "flow_log_files": len(writer.files),
+        "cur_rows": cur_rows,
+        "cloudtrail_events": events,
+        "spec": json.loads(json.dumps(asdict(spec), default=str)),
+    }

@@ -1,0 +1,573 @@
+"""An embedded Athena: the pipeline's own DDL and queries, run by DuckDB over local files.
+
+- A small catalog is fed by the same statements the pipeline sends to Athena
+  (CREATE DATABASE / CREATE EXTERNAL TABLE / ALTER TABLE ... ADD [IF NOT EXISTS] PARTITION).
+- ``s3://bucket/key`` maps to ``<data>/s3/bucket/key``.
+- Queries are transpiled from Athena's (Trino) dialect to DuckDB's with sqlglot. Partitions are
+  pruned with the query's own predicates on partition columns, so only their files are read;
+  ``DataScannedInBytes`` is the size of those files.
+- Text tables read gzip or plain files: header lines skipped, ``-`` as null. Lines that do not
+  fit the table's columns are not summed: they are counted and named in the execution's
+  ``StateChangeReason`` and in :attr:`QueryExecutionRecord.malformed_lines`.
+- Answers come in Athena's shapes: StartQueryExecution, GetQueryExecution (status, statistics,
+  AthenaError) and GetQueryResults (header row first, strings, NextToken pagination).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+HIVE_TO_DUCKDB = {
+    "int": "INTEGER",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "smallint": "SMALLINT",
+    "tinyint": "TINYINT",
+    "string": "VARCHAR",
+    "varchar": "VARCHAR",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+DUCKDB_TO_ATHENA = {
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "HUGEINT": "bigint",
+    "SMALLINT": "smallint",
+    "TINYINT": "tinyint",
+    "VARCHAR": "varchar",
+    "DOUBLE": "double",
+    "FLOAT": "float",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+}
+MAX_RESULTS_PER_PAGE = 1000
+_ALTER_ADD_PARTITION_RE = re.compile(
+    r"^\s*ALTER\s+TABLE\s+(?P<table>\S+)\s+ADD\s+(?P<if_not_exists>IF\s+NOT\s+EXISTS\s+)?(?P<specs>PARTITION\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_PARTITION_SPEC_RE = re.compile(
+    r"\s*PARTITION\s*\((?P<values>[^)]*)\)\s*(?:LOCATION\s+'(?P<location>[^']*)')?", re.IGNORECASE
+)
+_KEY_VALUE_RE = re.compile(r"^\s*[`\"]?(?P<key>[A-Za-z_][A-Za-z0-9_]*)[`\"]?\s*=\s*'(?P<value>[^']*)'\s*$")
+_IDENT = r"[`\"]?([A-Za-z_][A-Za-z0-9_]*)[`\"]?"
+
+
+class AthenaError(Exception):
+    """A query failure in Athena's terms: an error type prefix (SYNTAX_ERROR, TABLE_NOT_FOUND...)."""
+
+    def __init__(self, kind: str, message: str, category: int = 2, retryable: bool = False) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.category = category  # 1 system, 2 user, 3 other (Athena's ErrorCategory)
+        self.retryable = retryable
+
+
+@dataclass
+class TableDef:
+    database: str
+    name: str
+    columns: list[tuple[str, str]]
+    partition_keys: list[tuple[str, str]]
+    location: str
+    storage: str  # "text" or "parquet"
+    delimiter: str = "\x01"
+    skip_header_lines: int = 0
+    partitions: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+
+@dataclass
+class QueryExecutionRecord:
+    query_execution_id: str
+    query: str
+    database: str | None
+    workgroup: str
+    output_location: str | None
+    submitted: datetime
+    statement_type: str = "DML"
+    state: str = "RUNNING"
+    completed: datetime | None = None
+    error: AthenaError | None = None
+    columns: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+    data_scanned_bytes: int = 0
+    engine_millis: int = 0
+    malformed_lines: list[dict] = field(default_factory=list)
+    unpruned_tables: list[str] = field(default_factory=list)  # partitioned tables read whole
+
+    def reason(self) -> str | None:
+        if self.error is not None:
+            return str(self.error)
+        if self.malformed_lines:
+            sample = "; ".join(f"{m['file']}:{m['line']}" for m in self.malformed_lines[:3])
+            return f"{len(self.malformed_lines)} malformed lines skipped, not summed ({sample})"
+        return None
+
+
+class AthenaEngine:
+    def __init__(self, data_dir: Path, threads: int = 2) -> None:
+        self.data_dir = Path(data_dir)
+        self.databases: set[str] = {"default"}
+        self.tables: dict[tuple[str, str], TableDef] = {}
+        self.executions: dict[str, QueryExecutionRecord] = {}
+        self._db = duckdb.connect(":memory:", config={"threads": threads})
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ Athena API shapes
+    def start_query_execution(
+        self,
+        QueryString: str,
+        QueryExecutionContext: dict | None = None,
+        WorkGroup: str = "primary",
+        ResultConfiguration: dict | None = None,
+        **_: Any,
+    ) -> dict:
+        context = QueryExecutionContext or {}
+        query_id = str(uuid.uuid4())
+        output = (ResultConfiguration or {}).get("OutputLocation")
+        record = QueryExecutionRecord(
+            query_execution_id=query_id,
+            query=QueryString,
+            database=context.get("Database"),
+            workgroup=WorkGroup,
+            output_location=f"{output.rstrip('/')}/{query_id}.csv" if output else None,
+            submitted=datetime.now(UTC),
+        )
+        self.executions[query_id] = record
+        self.run(record)
+        return {"QueryExecutionId": query_id}
+
+    def get_query_execution(self, QueryExecutionId: str) -> dict:
+        record = self._record(QueryExecutionId)
+        status: dict[str, Any] = {
+            "State": record.state,
+            "SubmissionDateTime": record.submitted,
+            "CompletionDateTime": record.completed,
+        }
+        if record.reason():
+            status["StateChangeReason"] = record.reason()
+        if record.error is not None:
+            status["AthenaError"] = {
+                "ErrorCategory": record.error.category,
+                "ErrorType": 1000 + record.error.category,
+                "Retryable": record.error.retryable,
+                "ErrorMessage": str(record.error),
+            }
+        execution = {
+            "QueryExecutionId": record.query_execution_id,
+            "Query": record.query,
+            "StatementType": record.statement_type,
+            "QueryExecutionContext": {"Catalog": "AwsDataCatalog"}
+            | ({"Database": record.database} if record.database else {}),
+            "Status": status,
+            "Statistics": {
+                "EngineExecutionTimeInMillis": record.engine_millis,
+                "DataScannedInBytes": record.data_scanned_bytes,
+                "TotalExecutionTimeInMillis": record.engine_millis,
+                "QueryQueueTimeInMillis": 0,
+                "ServicePreProcessingTimeInMillis": 0,
+                "QueryPlanningTimeInMillis": 0,
+                "ServiceProcessingTimeInMillis": 0,
+            },
+            "WorkGroup": record.workgroup,
+            "EngineVersion": {
+                "SelectedEngineVersion": "AUTO",
+                "EffectiveEngineVersion": "Athena engine version 3",
+            },
+        }
+        if record.output_location:
+            execution["ResultConfiguration"] = {"OutputLocation": record.output_location}
+        return {"QueryExecution": execution}
+
+    def get_query_results(
+        self,
+        QueryExecutionId: str,
+        NextToken: str | None = None,
+        MaxResults: int = MAX_RESULTS_PER_PAGE,
+    ) -> dict:
+        record = self._record(QueryExecutionId)
+        if record.state != "SUCCEEDED":
+            raise AthenaError(
+                "InvalidRequestException", f"Query has not yet finished. Current state: {record.state}"
+            )
+        if not 1 <= MaxResults <= MAX_RESULTS_PER_PAGE:
+            raise AthenaError("InvalidRequestException", "MaxResults must be between 1 and 1000")
+        # Row 0 is the header; pages are slices of header + data rows.
+        table = [tuple(name for name, _ in record.columns), *record.rows] if record.columns else []
+        start = int(NextToken) if NextToken else 0
+        if NextToken and (not NextToken.isdigit() or start > len(table)):
+            raise AthenaError("InvalidRequestException", "NextToken is not valid for this query")
+        page = table[start : start + MaxResults]
+        result = {
+            "UpdateCount": 0,
+            "ResultSet": {
+                "Rows": [{"Data": [_datum(v) for v in row]} for row in page],
+                "ResultSetMetadata": {"ColumnInfo": [_column_info(n, t) for n, t in record.columns]},
+            },
+        }
+        if start + MaxResults < len(table):
+            result["NextToken"] = str(start + MaxResults)
+        return result
+
+    def _record(self, query_id: str) -> QueryExecutionRecord:
+        try:
+            return self.executions[query_id]
+        except KeyError:
+            raise AthenaError("InvalidRequestException", f"QueryExecution {query_id} was not found") from None
+
+    # ------------------------------------------------------------------ execution
+    def execute(self, sql: str, database: str | None = None) -> QueryExecutionRecord:
+        """Convenience: run one statement and return its record (raises nothing; see .state)."""
+        query_id = self.start_query_execution(
+            sql, QueryExecutionContext={"Database": database} if database else None
+        )["QueryExecutionId"]
+        return self.executions[query_id]
+
+    def run(self, record: QueryExecutionRecord) -> None:
+        began = time.perf_counter()
+        try:
+            with self._lock:
+                self._dispatch(record)
+            record.state = "SUCCEEDED"
+        except AthenaError as error:
+            record.state, record.error = "FAILED", error
+        except duckdb.Error as error:
+            record.state = "FAILED"
+            record.error = AthenaError("GENERIC_INTERNAL_ERROR", _first_line(str(error)))
+        record.engine_millis = int((time.perf_counter() - began) * 1000)
+        record.completed = datetime.now(UTC)
+
+    def _dispatch(self, record: QueryExecutionRecord) -> None:
+        sql = record.query.strip().rstrip(";").strip()
+        if not sql:
+            raise AthenaError("SYNTAX_ERROR", "empty query")
+        alter = _ALTER_ADD_PARTITION_RE.match(sql)
+        if alter:
+            record.statement_type = "DDL"
+            self._add_partitions(alter, record.database)
+            return
+        try:
+            statements = sqlglot.parse(sql, read="athena")
+        except sqlglot.errors.ParseError as error:
+            raise AthenaError("SYNTAX_ERROR", _first_line(str(error))) from None
+        if len(statements) != 1 or statements[0] is None:
+            raise AthenaError("SYNTAX_ERROR", "Only one sql statement is allowed")
+        statement = statements[0]
+        if isinstance(statement, exp.Create):
+            record.statement_type = "DDL"
+            self._create(statement, record.database)
+        elif isinstance(statement, exp.Drop):
+            record.statement_type = "DDL"
+            self._drop(statement, record.database)
+        elif isinstance(statement, exp.Query):
+            self._select(statement, record)
+        else:
+            raise AthenaError("NOT_SUPPORTED", f"statement not supported here: {_first_line(sql)[:80]}")
+
+    # ------------------------------------------------------------------ DDL
+    def _qualify(self, table: exp.Table, database: str | None) -> tuple[str, str]:
+        db = (table.db or database or "default").lower()
+        return db, table.name.lower()
+
+    def _create(self, statement: exp.Create, database: str | None) -> None:
+        kind = (statement.args.get("kind") or "").upper()
+        if kind in ("DATABASE", "SCHEMA"):
+            name = statement.this.name.lower()
+            if name in self.databases and not statement.args.get("exists"):
+                raise AthenaError("AlreadyExistsException", f"Database {name} already exists")
+            self.databases.add(name)
+            return
+        if kind != "TABLE" or not isinstance(statement.this, exp.Schema):
+            raise AthenaError("NOT_SUPPORTED", "only CREATE EXTERNAL TABLE (...) and CREATE DATABASE")
+        db, name = self._qualify(statement.this.this, database)
+        if db not in self.databases:
+            raise AthenaError("SCHEMA_NOT_FOUND", f"Schema {db} does not exist")
+        if (db, name) in self.tables:
+            if statement.args.get("exists"):
+                return
+            raise AthenaError("AlreadyExistsException", f"Table {db}.{name} already exists")
+        columns = [(c.name.lower(), _hive_type(c)) for c in statement.this.expressions]
+        table = TableDef(db, name, columns, [], "", "text")
+        for prop in statement.args["properties"].expressions if statement.args.get("properties") else []:
+            if isinstance(prop, exp.PartitionedByProperty):
+                table.partition_keys = [(c.name.lower(), _hive_type(c)) for c in prop.this.expressions]
+            elif isinstance(prop, exp.LocationProperty):
+                table.location = prop.this.name
+            elif isinstance(prop, exp.RowFormatDelimitedProperty):
+                fields = prop.args.get("fields")
+                table.delimiter = fields.name if fields is not None else table.delimiter
+            elif isinstance(prop, exp.FileFormatProperty):
+                table.storage = "parquet" if prop.name.upper() == "PARQUET" else "text"
+            elif isinstance(prop, exp.Property) and prop.name == "skip.header.line.count":
+                table.skip_header_lines = int(prop.args["value"].name)
+        if not table.location.startswith("s3://"):
+            raise AthenaError("INVALID_TABLE_PROPERTY", "LOCATION must be an s3:// URI")
+        self.tables[(db, name)] = table
+
+    def _drop(self, statement: exp.Drop, database: str | None) -> None:
+        db, name = self._qualify(statement.this, database)
+        if self.tables.pop((db, name), None) is None and not statement.args.get("exists"):
+            raise AthenaError("TABLE_NOT_FOUND", f"Table awsdatacatalog.{db}.{name} does not exist")
+
+    def _add_partitions(self, match: re.Match, database: str | None) -> None:
+        name_match = re.fullmatch(rf"(?:{_IDENT}\.)?{_IDENT}", match["table"])
+        if name_match is None:
+            raise AthenaError("SYNTAX_ERROR", f"bad table name {match['table']!r}")
+        db = (name_match[1] or database or "default").lower()
+        table = self._table(db, name_match[2].lower())
+        specs = match["specs"]
+        position, added = 0, {}
+        while position < len(specs.rstrip()):
+            spec = _PARTITION_SPEC_RE.match(specs, position)
+            if spec is None:
+                raise AthenaError("SYNTAX_ERROR", f"cannot read partition spec at: {specs[position:][:60]!r}")
+            values = {}
+            for pair in spec["values"].split(","):
+                kv = _KEY_VALUE_RE.match(pair)
+                if kv is None:
+                    raise AthenaError("SYNTAX_ERROR", f"bad partition value {pair.strip()!r}")
+                values[kv["key"].lower()] = kv["value"]
+            keys = [k for k, _ in table.partition_keys]
+            if sorted(values) != sorted(keys):
+                raise AthenaError("SYNTAX_ERROR", f"partition must give {keys}, got {sorted(values)}")
+            key = tuple(values[k] for k in keys)
+            location = spec["location"] or (
+                table.location.rstrip("/") + "/" + "/".join(f"{k}={values[k]}" for k in keys) + "/"
+            )
+            added[key] = location
+            position = spec.end()
+        for key, location in added.items():
+            if key in table.partitions and not match["if_not_exists"]:
+                raise AthenaError("AlreadyExistsException", f"Partition already exists: {key}")
+            table.partitions.setdefault(key, location)
+
+    def _table(self, db: str, name: str) -> TableDef:
+        try:
+            return self.tables[(db, name)]
+        except KeyError:
+            raise AthenaError(
+                "TABLE_NOT_FOUND", f"Table 'awsdatacatalog.{db}.{name}' does not exist"
+            ) from None
+
+    # ------------------------------------------------------------------ queries
+    def local_path(self, uri: str) -> Path:
+        if not uri.startswith("s3://"):
+            raise AthenaError("INVALID_LOCATION", f"not an s3:// location: {uri}")
+        return self.data_dir / "s3" / uri[len("s3://") :]
+
+    def _select(self, query: exp.Query, record: QueryExecutionRecord) -> None:
+        self._db.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+        scanned = 0
+        for position, node in enumerate(list(query.find_all(exp.Table))):
+            db, name = self._qualify(node, record.database)
+            table = self._table(db, name)
+            partitions = self._pruned_partitions(table, node)
+            if partitions is None:
+                record.unpruned_tables.append(f"{db}.{name}")
+                partitions = list(table.partitions.items())
+            view = f"__athena_{position}"
+            files_bytes = self._create_view(view, table, partitions)
+            scanned += files_bytes
+            replacement = exp.to_table(view)
+            replacement.set(
+                "alias", node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+            )
+            node.replace(replacement)
+        duck_sql = query.sql(dialect="duckdb")
+        cursor = self._db.execute(duck_sql)
+        record.columns = [
+            (d[0], DUCKDB_TO_ATHENA.get(str(d[1]).split("(")[0], "varchar")) for d in cursor.description
+        ]
+        record.rows = cursor.fetchall()
+        record.data_scanned_bytes = scanned
+        record.malformed_lines = self._malformed_lines()
+
+    def _pruned_partitions(self, table: TableDef, node: exp.Table) -> list[tuple[tuple, str]] | None:
+        """Partitions selected by the enclosing WHERE's conjuncts on partition columns only.
+
+        None when the query does not constrain the partition columns (a full-table read).
+        """
+        if not table.partition_keys:
+            return []
+        select = node.find_ancestor(exp.Select)
+        where = select.args.get("where") if select else None
+        keys = {k for k, _ in table.partition_keys}
+        conjuncts = [
+            c
+            for c in (
+                where.this.flatten()
+                if where and isinstance(where.this, exp.And)
+                else [where.this]
+                if where
+                else []
+            )
+            if c.find(exp.Column) and all(col.name.lower() in keys for col in c.find_all(exp.Column))
+        ]
+        if not conjuncts:
+            return None
+        candidates = list(table.partitions.items())
+        if not candidates:
+            return []
+        key_columns = ", ".join(f'"{k}"' for k, _ in table.partition_keys)
+        values_sql = ", ".join(
+            "("
+            + ", ".join(
+                [str(i)]
+                + [
+                    f"CAST({_quote(v)} AS {HIVE_TO_DUCKDB[t]})"
+                    for v, (_, t) in zip(values, table.partition_keys, strict=True)
+                ]
+            )
+            + ")"
+            for i, (values, _) in enumerate(candidates)
+        )
+        predicate = " AND ".join(c.copy().transform(_unqualify).sql(dialect="duckdb") for c in conjuncts)
+        selected = self._db.execute(
+            f"SELECT __i FROM (VALUES {values_sql}) AS p(__i, {key_columns}) WHERE {predicate}"
+        ).fetchall()
+        return [candidates[i] for (i,) in selected]
+
+    def _create_view(self, view: str, table: TableDef, partitions: list[tuple[tuple, str]]) -> int:
+        """A DuckDB view over the files of the given partitions (or the table's location). Returns bytes."""
+        branches, scanned = [], 0
+        locations = partitions if table.partition_keys else [((), table.location)]
+        for values, location in locations:
+            files = _data_files(self.local_path(location))
+            if not files:
+                continue
+            scanned += sum(f.stat().st_size for f in files)
+            constants = [
+                f'CAST({_quote(v)} AS {HIVE_TO_DUCKDB[t]}) AS "{k}"'
+                for v, (k, t) in zip(values, table.partition_keys, strict=True)
+            ]
+            branches.append(self._file_scan(table, files, constants))
+        if not branches:
+            nulls = [
+                f'CAST(NULL AS {HIVE_TO_DUCKDB[t]}) AS "{c}"' for c, t in table.columns + table.partition_keys
+            ]
+            branches.append(f"SELECT {', '.join(nulls)} WHERE false")
+        self._db.execute(f'CREATE OR REPLACE TEMP VIEW "{view}" AS ' + " UNION ALL ".join(branches))
+        return scanned
+
+    def _file_scan(self, table: TableDef, files: list[Path], constants: list[str]) -> str:
+        file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
+        if table.storage == "parquet":
+            available = {
+                row[0].lower(): row[0]
+                for row in self._db.execute(
+                    f"DESCRIBE SELECT * FROM read_parquet({file_list}, union_by_name = true)"
+                ).fetchall()
+            }
+            select = [
+                f'CAST("{available[c]}" AS {HIVE_TO_DUCKDB[t]}) AS "{c}"'
+                if c in available
+                else f'CAST(NULL AS {HIVE_TO_DUCKDB[t]}) AS "{c}"'
+                for c, t in table.columns
+            ]
+            return (
+                f"SELECT {', '.join(select + constants)} FROM read_parquet({file_list}, union_by_name = true)"
+            )
+        columns = "{" + ", ".join(f"{_quote(c)}: {_quote(HIVE_TO_DUCKDB[t])}" for c, t in table.columns) + "}"
+        names = [f'"{c}"' for c, _ in table.columns]
+        return (
+            f"SELECT {', '.join(names + constants)} FROM read_csv({file_list}, "
+            f"delim = {_quote(table.delimiter)}, header = false, skip = {table.skip_header_lines}, "
+            f"columns = {columns}, nullstr = '-', "
+            "quote = '', escape = '', auto_detect = false, compression = 'auto', "
+            "ignore_errors = true, store_rejects = true, parallel = true)"
+        )
+
+    def _malformed_lines(self) -> list[dict]:
+        try:
+            rows = self._db.execute(
+                "SELECT s.file_path, e.line, min(e.error_type || ': ' || e.csv_line) FROM reject_errors e "
+                "JOIN reject_scans s USING (scan_id, file_id) GROUP BY 1, 2 ORDER BY 1, 2"
+            ).fetchall()
+        except duckdb.CatalogException:
+            return []
+        return [
+            {"file": path, "line": line, "error": _first_line(message)[:200]} for path, line, message in rows
+        ]
+
+
+def _unqualify(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Column) and node.table:
+        return exp.column(node.name, quoted=True)
+    return node
+
+
+def _hive_type(column: exp.ColumnDef) -> str:
+    text = column.args["kind"].sql(dialect="hive").lower()
+    hive = {"string": "string", "int": "int", "bigint": "bigint"}.get(text, text)
+    if hive not in HIVE_TO_DUCKDB:
+        raise AthenaError("NOT_SUPPORTED", f"column type {text} is not supported by the embedded engine")
+    return hive
+
+
+def _data_files(directory: Path) -> list[Path]:
+    """Objects under a prefix, as Athena reads them: recursively, skipping names starting with _ or ."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.is_file() and not any(part.startswith(("_", ".")) for part in p.relative_to(directory).parts)
+    )
+
+
+def _quote(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _datum(value: Any) -> dict:
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        return {"VarCharValue": "true" if value else "false"}
+    if isinstance(value, datetime):
+        return {"VarCharValue": value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"}
+    if isinstance(value, date):
+        return {"VarCharValue": value.isoformat()}
+    if isinstance(value, float | Decimal):
+        return {"VarCharValue": repr(float(value)) if isinstance(value, float) else str(value)}
+    return {"VarCharValue": str(value)}
+
+
+def _column_info(name: str, athena_type: str) -> dict:
+    return {
+        "CatalogName": "hive",
+        "SchemaName": "",
+        "TableName": "",
+        "Name": name,
+        "Label": name,
+        "Type": athena_type,
+        "Precision": 0,
+        "Scale": 0,
+        "Nullable": "UNKNOWN",
+        "CaseSensitive": athena_type == "varchar",
+    }
+
+
+logging.getLogger("sqlglot").setLevel(
+    logging.ERROR
+)  # ALTER ... PARTITION is read by this module, not sqlglot

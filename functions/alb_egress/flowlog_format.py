@@ -1,0 +1,92 @@
+"""VPC Flow Logs record formats: the ``${field}`` format string and the Athena columns it implies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Every field AWS documents (v2..v5), in AWS's documented order, with the Athena type AWS's DDL uses.
+FIELD_TYPES: dict[str, str] = {
+    "version": "int",
+    "account-id": "string",
+    "interface-id": "string",
+    "srcaddr": "string",
+    "dstaddr": "string",
+    "srcport": "int",
+    "dstport": "int",
+    "protocol": "bigint",
+    "packets": "bigint",
+    "bytes": "bigint",
+    "start": "bigint",
+    "end": "bigint",
+    "action": "string",
+    "log-status": "string",
+    "vpc-id": "string",
+    "subnet-id": "string",
+    "instance-id": "string",
+    "tcp-flags": "int",
+    "type": "string",
+    "pkt-srcaddr": "string",
+    "pkt-dstaddr": "string",
+    "region": "string",
+    "az-id": "string",
+    "sublocation-type": "string",
+    "sublocation-id": "string",
+    "pkt-src-aws-service": "string",
+    "pkt-dst-aws-service": "string",
+    "flow-direction": "string",
+    "traffic-path": "int",
+}
+DEFAULT_V2_FIELDS = list(FIELD_TYPES)[:14]
+ALL_FIELDS_FORMAT = " ".join(f"${{{name}}}" for name in FIELD_TYPES)
+
+# What the reconciliation reads; a format without these cannot tell internet egress apart.
+REQUIRED_FIELDS = ("interface-id", "bytes", "start", "action", "log-status", "flow-direction", "traffic-path")
+
+_TOKEN_RE = re.compile(r"^\$\{([a-z0-9-]+)\}$")
+
+
+class InvalidFlowLogFormat(ValueError):
+    """`FlowLogFormat` is not a flow log format string this system can read."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowLogFormat:
+    fields: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str | None) -> FlowLogFormat:
+        """``${version} ${account-id} ...`` -> fields in order. Rejects unknown or repeated fields."""
+        tokens = (text or ALL_FIELDS_FORMAT).split()
+        fields = []
+        for token in tokens:
+            match = _TOKEN_RE.match(token)
+            if match is None or match[1] not in FIELD_TYPES:
+                raise InvalidFlowLogFormat(f"unknown flow log field {token[:60]!r} in FlowLogFormat")
+            fields.append(match[1])
+        if len(set(fields)) != len(fields):
+            raise InvalidFlowLogFormat("FlowLogFormat repeats a field")
+        missing = [f for f in REQUIRED_FIELDS if f not in fields]
+        if missing:
+            raise InvalidFlowLogFormat(
+                "FlowLogFormat lacks fields the reconciliation needs: "
+                + ", ".join(f"${{{f}}}" for f in missing)
+            )
+        return cls(fields=tuple(fields))
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """(Athena column name, Athena type) in the file's order: hyphens become underscores."""
+        return [(column_name(f), FIELD_TYPES[f]) for f in self.fields]
+
+    @property
+    def header(self) -> str:
+        """The first line of every text flow log file: the field names, space-separated."""
+        return " ".join(self.fields)
+
+    def format_string(self) -> str:
+        return " ".join(f"${{{f}}}" for f in self.fields)
+
+
+def column_name(field: str) -> str:
+    return field.replace("-", "_")

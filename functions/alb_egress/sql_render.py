@@ -1,0 +1,162 @@
+"""Renders the SQL templates in `athena/`. The only way a value gets into SQL.
+
+A template's ``{{name}}`` placeholders accept only :class:`SqlFragment` values, and fragments
+are made only by the validating constructors below: identifiers, dates, timestamps, integers,
+ENI ids, S3 locations. Anything else raises before any SQL exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+
+from .identity import ENI_ID_RE
+from .settings import BUCKET_RE, IDENTIFIER_RE, PREFIX_RE
+
+TEMPLATES_DIR = Path(__file__).parent / "sql"  # a link to the repository's athena/ folder
+ATHENA_MAX_QUERY_BYTES = 262_144
+_PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+
+class UnsafeSqlValue(ValueError):
+    """A value offered for SQL failed validation."""
+
+
+class SqlFragment(str):
+    """SQL text produced by a validating constructor of this module."""
+
+    __slots__ = ()
+
+
+def identifier(name: str, ddl: bool = False) -> SqlFragment:
+    """A quoted Athena identifier: backticks in DDL (Hive), double quotes in queries (Trino)."""
+    if not isinstance(name, str) or not IDENTIFIER_RE.match(name):
+        raise UnsafeSqlValue(f"not an identifier: {name!r}")
+    return SqlFragment(f"`{name}`" if ddl else f'"{name}"')
+
+
+def qualified(database: str, table: str, ddl: bool = False) -> SqlFragment:
+    return SqlFragment(f"{identifier(database, ddl)}.{identifier(table, ddl)}")
+
+
+def integer(value: int) -> SqlFragment:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UnsafeSqlValue(f"not an integer: {value!r}")
+    return SqlFragment(str(value))
+
+
+def integer_list(values: Iterable[int]) -> SqlFragment:
+    items = [integer(v) for v in values]
+    if not items:
+        raise UnsafeSqlValue("empty integer list")
+    return SqlFragment(", ".join(items))
+
+
+def _day(value: date) -> str:
+    if not isinstance(value, date):
+        raise UnsafeSqlValue(f"not a date: {value!r}")
+    return value.isoformat()
+
+
+def date_literal(value: date) -> SqlFragment:
+    return SqlFragment(f"DATE '{_day(value)}'")
+
+
+def date_string(value: date) -> SqlFragment:
+    """A date as a quoted string (partition values in ALTER TABLE ADD PARTITION)."""
+    return SqlFragment(f"'{_day(value)}'")
+
+
+def day_start_timestamp(value: date) -> SqlFragment:
+    return SqlFragment(f"TIMESTAMP '{_day(value)} 00:00:00'")
+
+
+def eni_list(eni_ids: Iterable[str]) -> SqlFragment:
+    ids = sorted(set(eni_ids))
+    bad = [e for e in ids if not isinstance(e, str) or not ENI_ID_RE.match(e)]
+    if bad:
+        raise UnsafeSqlValue(f"not ENI ids: {bad[:3]!r}")
+    if not ids:
+        raise UnsafeSqlValue("empty ENI list")
+    return SqlFragment(", ".join(f"'{e}'" for e in ids))
+
+
+def s3_location(bucket: str, *parts: str) -> SqlFragment:
+    """``'s3://bucket/part/.../'`` from a validated bucket and key parts (empty parts dropped)."""
+    if not isinstance(bucket, str) or not BUCKET_RE.match(bucket):
+        raise UnsafeSqlValue(f"not an S3 bucket name: {bucket!r}")
+    key_parts = [p.strip("/") for p in parts if p and p.strip("/")]
+    for part in key_parts:
+        if not PREFIX_RE.match(part):
+            raise UnsafeSqlValue(f"unsafe S3 key part: {part!r}")
+    key = "/".join(key_parts)
+    return SqlFragment(f"'s3://{bucket}/{key + '/' if key else ''}'")
+
+
+def string_literal(value: str, pattern: re.Pattern) -> SqlFragment:
+    if not isinstance(value, str) or not pattern.match(value) or "'" in value:
+        raise UnsafeSqlValue(f"value does not match {pattern.pattern}: {value!r}")
+    return SqlFragment(f"'{value}'")
+
+
+def column_definitions(columns: Iterable[tuple[str, str]]) -> SqlFragment:
+    allowed_types = {"int", "bigint", "string", "double", "timestamp", "date"}
+    lines = []
+    for name, column_type in columns:
+        if column_type not in allowed_types:
+            raise UnsafeSqlValue(f"unsupported column type {column_type!r}")
+        lines.append(f"{identifier(name, ddl=True)} {column_type}")
+    return SqlFragment(",\n  ".join(lines))
+
+
+def billing_period_predicate(cur_format: str, day: date) -> SqlFragment:
+    """The CUR partition holding ``day``: legacy ``year``/``month`` (month not zero-padded) or CUR 2.0's."""
+    _day(day)
+    if cur_format == "legacy":
+        return SqlFragment(f"\"year\" = '{day.year}' AND \"month\" = '{day.month}'")
+    if cur_format == "cur2":
+        return SqlFragment(f"\"billing_period\" = '{day:%Y-%m}'")
+    raise UnsafeSqlValue(f"unknown CUR format {cur_format!r}")
+
+
+@cache
+def template_text(name: str) -> str:
+    """A template without its leading ``--`` comment lines (Athena DDL does not take comments)."""
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise UnsafeSqlValue(f"not a template name: {name!r}")
+    lines = (TEMPLATES_DIR / f"{name}.sql").read_text().splitlines()
+    while lines and (lines[0].startswith("--") or not lines[0].strip()):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+def template_names() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.sql"))
+
+
+def placeholders(name: str) -> set[str]:
+    return set(_PLACEHOLDER_RE.findall(template_text(name)))
+
+
+def render(name: str, **values: SqlFragment) -> str:
+    text = template_text(name)
+    wanted = placeholders(name)
+    missing, extra = wanted - set(values), set(values) - wanted
+    if missing or extra:
+        raise UnsafeSqlValue(f"template {name}: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    for key, value in values.items():
+        if not isinstance(value, SqlFragment):
+            raise UnsafeSqlValue(f"template {name}: {key} was not validated ({type(value).__name__})")
+    sql = _PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], text)
+    if len(sql.encode()) > ATHENA_MAX_QUERY_BYTES:
+        raise UnsafeSqlValue(
+            f"{name}: query is {len(sql.encode())} bytes, over Athena's {ATHENA_MAX_QUERY_BYTES}"
+        )
+    return sql
+
+
+def next_day(value: date) -> date:
+    return value + timedelta(days=1)
