@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
+from alb_egress.identity import parse_eni_description
+from alb_egress.timeutil import parse_day
+
 from .events import EventFileError, read_event_files
+from .generator.dataset import AlbSpec, DatasetSpec, generate
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -49,6 +54,48 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alb_spec(text: str) -> AlbSpec:
+    """``name:id[:enis[:cur_factor]]``, e.g. ``shop:3f2b1c0d9e8a7b6c:3:1.08``."""
+    parts = text.split(":")
+    if not 2 <= len(parts) <= 4:
+        raise argparse.ArgumentTypeError(f"--alb wants name:id[:enis[:cur_factor]], got {text!r}")
+    try:
+        enis = int(parts[2]) if len(parts) > 2 else 2
+        factor = float(parts[3]) if len(parts) > 3 else 1.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--alb wants name:id[:enis[:cur_factor]], got {text!r}") from None
+    if parse_eni_description(f"ELB app/{parts[0]}/{parts[1]}") is None:
+        raise argparse.ArgumentTypeError(f"not an ALB name and 16-hex-digit id: {text!r}")
+    return AlbSpec(name=parts[0], lb_id=parts[1], enis=enis, cur_factor=factor)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    """Writes a dataset in the DESIGN §5 layout, with ground-truth.json next to it."""
+    spec = DatasetSpec(
+        day=parse_day(args.date),
+        albs=args.alb
+        or [AlbSpec("shop-frontend", "3f2b1c0d9e8a7b6c", 3), AlbSpec("payments-api", "9a8b7c6d5e4f3a2b")],
+        records_per_day=args.records,
+        region=args.region,
+        flow_log_format=args.flow_log_format,
+        cur_format=args.cur_format,
+        cur_delivered_through=args.cur_hours,
+        malformed_lines=args.malformed_lines,
+        seed=args.seed,
+    )
+    started = time.perf_counter()
+    truth = generate(spec, args.out)
+    elapsed = time.perf_counter() - started
+    print(
+        f"Wrote {truth['flow_log_records']:,} flow log records in {truth['flow_log_files']} files, "
+        f"{truth['cur_rows']:,} CUR rows and {truth['cloudtrail_events']} CloudTrail events to {args.out} "
+        f"in {elapsed:.1f} s"
+    )
+    for arn, lb in truth["load_balancers"].items():
+        print(f"  {lb['name']:<24} flow {lb['flow_log_gb']:10.4f} GB   CUR {lb['cur_gb']:10.4f} GB   {arn}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="albrecon", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +109,25 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="print the inventory as JSON")
     replay.add_argument("--verbose", action="store_true", help="show the Lambda's structured logs")
     replay.set_defaults(run=_replay)
+
+    gen = commands.add_parser(
+        "generate", help="write a realistic dataset (flow logs, CUR, CloudTrail) for one day"
+    )
+    gen.add_argument("--out", type=Path, required=True, help="data directory to write (DESIGN §5 layout)")
+    gen.add_argument("--date", required=True, help="the UTC day, YYYY-MM-DD")
+    gen.add_argument(
+        "--alb", action="append", type=_alb_spec, help="name:id[:enis[:cur_factor]] (repeatable)"
+    )
+    gen.add_argument("--records", type=int, default=20_000, help="ALB flow records with start in the day")
+    gen.add_argument("--region", default="us-east-1")
+    gen.add_argument(
+        "--flow-log-format", default=None, help="the flow log's ${field} format (default: all v5)"
+    )
+    gen.add_argument("--cur-format", choices=("legacy", "cur2"), default="legacy")
+    gen.add_argument("--cur-hours", type=int, default=30, help="hours after the day's start the CUR reaches")
+    gen.add_argument("--malformed-lines", type=int, default=0)
+    gen.add_argument("--seed", type=int, default=7)
+    gen.set_defaults(run=_generate)
     return parser
 
 

@@ -516,7 +516,7 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
         hour += timedelta(hours=1)
     if spec.albs and spec.albs[0].billed:  # a credit on D's transfer: not Usage, not counted
         add(
-            d0 + timedelta(hours=12),
+            d0 + timedelta(hours=3),
             "AWSELB",
             f"{prefix}DataTransfer-Out-Bytes",
             "LoadBalancing:Application",

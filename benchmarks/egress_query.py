@@ -1,0 +1,161 @@
+"""Benchmark: the embedded engine's flow-log egress query vs a single `zcat | awk` pass.
+
+One day of flow logs (default 5 M ALB records with start in the day, gzip text, AWS layout) is
+generated once into benchmarks/data/. Then, over the same D and D+1 files:
+- engine:   the pipeline's own DDL and `flow_log_egress` SQL on the embedded DuckDB engine;
+- baseline: `zcat FILES | awk` applying the same filter (ENIs, egress, traffic path, ACCEPT, OK,
+            start in D) and summing bytes per ENI.
+Both results are checked against each other and the ground truth. Prints the times (best of N),
+MB/s of gzip input and uncompressed text, and the ratio engine / baseline (target <= 1.0).
+
+Usage: .venv/bin/python benchmarks/egress_query.py [--records 5000000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from alb_egress import statements
+from alb_egress.settings import Settings
+from alb_egress.timeutil import day_epoch_bounds
+
+from albrecon.generator.dataset import AlbSpec, DatasetSpec, generate
+from albrecon.local.athena import AthenaEngine
+
+DAY = date(2026, 11, 20)
+AWK = r"""
+NR == FNR { wanted[$1] = 1; next }
+$F_START !~ /^[0-9]+$/ { next }
+$F_START >= DAY_START && $F_START < DAY_END && $F_DIR == "egress" && ($F_PATH == 2 || $F_PATH == 8) \
+  { if ($F_ACTION == "ACCEPT" && $F_STATUS == "OK" && ($F_ENI in wanted)) sum[$F_ENI] += $F_BYTES }
+END { for (e in sum) printf "%s %.0f\n", e, sum[e] }
+"""
+
+
+def dataset(root: Path, records: int) -> dict:
+    marker = root / "ground-truth.json"
+    if marker.exists():
+        truth = json.loads(marker.read_text())
+        if truth["spec"]["records_per_day"] == records:
+            return truth
+        shutil.rmtree(root)
+    spec = DatasetSpec(
+        day=DAY,
+        albs=[
+            AlbSpec("shop-frontend", "3f2b1c0d9e8a7b6c", 6),
+            AlbSpec("payments-api", "9a8b7c6d5e4f3a2b", 4),
+        ],
+        records_per_day=records,
+        unrelated_enis=8,
+    )
+    started = time.perf_counter()
+    truth = generate(spec, root)
+    print(f"generated {truth['flow_log_records']:,} records in {time.perf_counter() - started:.0f} s")
+    return truth
+
+
+def best_of(repeat: int, action) -> tuple[float, object]:
+    timings, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = action()
+        timings.append(time.perf_counter() - started)
+    return min(timings), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    args = parser.parse_args()
+
+    truth = dataset(args.data, args.records)
+    params = json.loads((args.data / "parameters.json").read_text())
+    settings = Settings.from_mapping(params | {"AccountId": truth["account"], "Region": truth["region"]})
+    enis = sorted(e for lb in truth["load_balancers"].values() for e in lb["eni_ids"])
+    bucket = args.data / "s3" / settings.flow_logs_bucket
+    folders = [
+        bucket.joinpath(*statements.flow_logs_day_key(settings, d)) for d in (DAY, DAY + timedelta(days=1))
+    ]
+    files = sorted(f for folder in folders for f in folder.iterdir())
+    gz_bytes = sum(f.stat().st_size for f in files)
+    text_bytes = sum(len(gzip.decompress(f.read_bytes())) for f in files)
+
+    engine = AthenaEngine(args.data)
+    engine.execute(f"CREATE DATABASE {settings.database}")
+    for ddl in (
+        statements.create_flow_logs_table(settings),
+        statements.add_flow_logs_partitions(settings, DAY),
+    ):
+        assert engine.execute(ddl).state == "SUCCEEDED"
+    query = statements.flow_log_egress_query(settings, DAY, enis)
+
+    def run_engine() -> dict[str, int]:
+        record = engine.execute(query)
+        assert record.state == "SUCCEEDED", record.error
+        return {row[0]: row[1] for row in record.rows if row[1]}
+
+    fields = settings.flow_log_format.fields
+    position = {f: fields.index(f) + 1 for f in fields}
+    start, end = day_epoch_bounds(DAY)
+    eni_file = args.data / "benchmark-enis.txt"
+    eni_file.write_text("\n".join(enis) + "\n")
+    awk_vars = {
+        "F_ENI": position["interface-id"],
+        "F_DIR": position["flow-direction"],
+        "F_PATH": position["traffic-path"],
+        "F_ACTION": position["action"],
+        "F_STATUS": position["log-status"],
+        "F_START": position["start"],
+        "F_BYTES": position["bytes"],
+        "DAY_START": start,
+        "DAY_END": end,
+    }
+    awk_args = [a for k, v in awk_vars.items() for a in ("-v", f"{k}={v}")]
+
+    def run_baseline() -> dict[str, int]:
+        zcat = subprocess.Popen(["zcat", *map(str, files)], stdout=subprocess.PIPE)
+        out = subprocess.run(
+            ["awk", *awk_args, AWK, str(eni_file), "-"],
+            stdin=zcat.stdout,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        zcat.wait()
+        return {line.split()[0]: int(line.split()[1]) for line in out.splitlines()}
+
+    engine_seconds, engine_result = best_of(args.repeat, run_engine)
+    baseline_seconds, baseline_result = best_of(args.repeat, run_baseline)
+    expected = {e: truth["enis"][e]["egress_bytes"] for e in enis if truth["enis"][e]["egress_bytes"]}
+    assert engine_result == expected, "engine disagrees with the ground truth"
+    assert baseline_result == expected, "baseline disagrees with the ground truth"
+
+    records = truth["flow_log_records"]
+    print(
+        f"data: {len(files)} files of D and D+1, {gz_bytes / 1e6:.0f} MB gzip, "
+        f"{text_bytes / 1e6:.0f} MB text; "
+        f"{records:,} records in the dataset"
+    )
+    for label, seconds in (("engine  ", engine_seconds), ("baseline", baseline_seconds)):
+        print(
+            f"{label}: {seconds:6.2f} s  {gz_bytes / 1e6 / seconds:7.1f} MB/s gzip  "
+            f"{text_bytes / 1e6 / seconds:7.1f} MB/s text"
+        )
+    print(
+        f"ratio engine / baseline: {engine_seconds / baseline_seconds:.2f} (target <= 1.0); results identical"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The comparison of one UTC day (DESIGN §3): flow-log bytes vs CUR GB per ALB, and its status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from enum import StrEnum
+
+from .identity import InvalidIdentifier, WatchList, parse_load_balancer_arn
+
+BYTES_PER_GB = 2**30  # AWS bills data transfer in binary gigabytes
+
+
+class Status(StrEnum):
+    MATCH = "MATCH"
+    MISMATCH = "MISMATCH"
+    NO_TRAFFIC = "NO_TRAFFIC"
+    MISSING_CUR = "MISSING_CUR"
+    PENDING_CUR = "PENDING_CUR"
+    MISSING_FLOW_LOGS = "MISSING_FLOW_LOGS"
+
+
+ALERTED = frozenset({Status.MISMATCH, Status.MISSING_CUR, Status.MISSING_FLOW_LOGS})
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    tolerance_percent: float = 1.0
+    min_delta_gb: float = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class AlbDay:
+    """One ALB's reconciliation for one day."""
+
+    date: str
+    load_balancer: str
+    load_balancer_arn: str
+    eni_count: int
+    flow_log_bytes: int
+    flow_log_gb: float
+    cur_gb: float
+    cur_unblended_cost: float
+    delta_gb: float
+    delta_pct: float | None
+    status: Status
+    skipdata_records: int
+    effective_rate_usd_per_gb: float | None
+    estimated_impact_usd: float | None
+
+    @property
+    def alerted(self) -> bool:
+        return self.status in ALERTED
+
+    def as_dict(self) -> dict:
+        values = asdict(self)
+        values["status"] = str(self.status)
+        return values
+
+
+def classify(flow_gb: float, cur_gb: float, cur_covers_day: bool, thresholds: Thresholds) -> Status:
+    if flow_gb == 0 and cur_gb == 0:
+        return Status.NO_TRAFFIC
+    if not cur_covers_day:
+        return Status.PENDING_CUR  # comparing against a partial day would raise false alarms
+    allowed = max(thresholds.min_delta_gb, thresholds.tolerance_percent / 100 * max(flow_gb, cur_gb))
+    if abs(flow_gb - cur_gb) <= allowed:
+        return Status.MATCH
+    if cur_gb == 0:
+        return Status.MISSING_CUR
+    if flow_gb == 0:
+        return Status.MISSING_FLOW_LOGS
+    return Status.MISMATCH
+
+
+def reconcile_day(
+    day: date,
+    enis_by_alb: Mapping[str, list[str]],
+    egress_by_eni: Mapping[str, tuple[int, int]],
+    cur_by_alb: Mapping[str, tuple[float, float]],
+    cur_covers_day: bool,
+    watch_list: WatchList,
+    thresholds: Thresholds,
+) -> list[AlbDay]:
+    """Every watched ALB with ENIs on ``day`` or CUR usage on ``day``, sorted by name.
+
+    ``egress_by_eni``: ENI -> (internet egress bytes, SKIPDATA records) from the flow-log query;
+    ``cur_by_alb``: ARN -> (GB, unblended cost) from the CUR query (every ALB AWS billed).
+    """
+    results = []
+    for arn in sorted(set(enis_by_alb) | set(cur_by_alb)):
+        try:
+            load_balancer = parse_load_balancer_arn(arn)
+        except InvalidIdentifier:
+            continue  # a CUR resource id that is not an ALB ARN
+        if not watch_list.watches(load_balancer):
+            continue
+        enis = enis_by_alb.get(arn, [])
+        flow_bytes = sum(egress_by_eni.get(e, (0, 0))[0] for e in enis)
+        skipdata = sum(egress_by_eni.get(e, (0, 0))[1] for e in enis)
+        cur_gb, cur_cost = cur_by_alb.get(arn, (0.0, 0.0))
+        flow_gb = flow_bytes / BYTES_PER_GB
+        delta_gb = flow_gb - cur_gb
+        rate = cur_cost / cur_gb if cur_gb > 0 else None
+        results.append(
+            AlbDay(
+                date=day.isoformat(),
+                load_balancer=load_balancer.name,
+                load_balancer_arn=arn,
+                eni_count=len(enis),
+                flow_log_bytes=int(flow_bytes),
+                flow_log_gb=flow_gb,
+                cur_gb=float(cur_gb),
+                cur_unblended_cost=float(cur_cost),
+                delta_gb=delta_gb,
+                delta_pct=100 * delta_gb / cur_gb if cur_gb > 0 else None,
+                status=classify(flow_gb, cur_gb, cur_covers_day, thresholds),
+                skipdata_records=int(skipdata),
+                effective_rate_usd_per_gb=rate,
+                estimated_impact_usd=delta_gb * rate if rate is not None else None,
+            )
+        )
+    return sorted(results, key=lambda r: (r.load_balancer, r.load_balancer_arn))

@@ -1,0 +1,91 @@
+"""The pipeline's own SQL on the embedded engine returns the generator's ground truth exactly."""
+
+from datetime import timedelta
+
+import pytest
+from alb_egress import statements
+from alb_egress.flowlog_format import FIELD_TYPES
+
+from albrecon.generator.dataset import GIB
+
+
+def test_egress_bytes_and_skipdata_per_eni(dataset):
+    got = dataset.egress()
+    for eni in dataset.alb_enis:
+        truth = dataset.truth["enis"][eni]
+        assert got.get(eni, (0, 0)) == (truth["egress_bytes"], truth["skipdata_records"]), eni
+
+
+def test_egress_per_alb(dataset):
+    got = dataset.egress()
+    for lb in dataset.truth["load_balancers"].values():
+        assert sum(got.get(e, (0, 0))[0] for e in lb["eni_ids"]) == lb["flow_log_bytes"] > 0
+
+
+def test_cur_gb_and_cost_per_alb(dataset):
+    got = dataset.cur()
+    assert set(got) == set(dataset.truth["load_balancers"])
+    for arn, lb in dataset.truth["load_balancers"].items():
+        assert got[arn][0] == pytest.approx(lb["cur_gb"], rel=1e-12)
+        assert got[arn][1] == pytest.approx(lb["cur_unblended_cost"], rel=1e-12)
+
+
+def test_mismatching_alb_differs_by_its_factor(dataset):
+    lb = next(lb for lb in dataset.truth["load_balancers"].values() if lb["name"] == "Test7510")
+    assert lb["cur_gb"] == pytest.approx(lb["flow_log_bytes"] / GIB * 1.1)
+
+
+def test_malformed_lines_are_reported_not_summed(dataset):
+    sql = statements.flow_log_egress_query(dataset.settings, dataset.spec.day, dataset.alb_enis)
+    record = dataset.run(sql)
+    assert len(record.malformed_lines) == dataset.truth["malformed_lines"] == 4
+    execution = dataset.engine.get_query_execution(record.query_execution_id)["QueryExecution"]
+    assert execution["Status"]["StateChangeReason"].startswith("4 malformed lines skipped, not summed")
+
+
+def test_only_the_two_day_partitions_are_read(dataset):
+    sql = statements.flow_log_egress_query(dataset.settings, dataset.spec.day, dataset.alb_enis)
+    record = dataset.run(sql)
+    assert record.unpruned_tables == []
+    bucket = dataset.root / "s3" / dataset.settings.flow_logs_bucket
+    days = (dataset.spec.day, dataset.spec.day + timedelta(days=1))
+    folders = [bucket.joinpath(*statements.flow_logs_day_key(dataset.settings, day)) for day in days]
+    expected = sum(f.stat().st_size for folder in folders for f in folder.iterdir())
+    everything = sum(f.stat().st_size for f in bucket.rglob("*.gz"))
+    assert record.data_scanned_bytes == expected < everything  # D-1's folder exists and is not read
+
+
+@pytest.mark.parametrize("query", ["cur_usage_query", "cur_freshness_query"])
+def test_cur_queries_read_one_billing_period(dataset, query):
+    record = dataset.run(getattr(statements, query)(dataset.settings, dataset.spec.day))
+    assert record.unpruned_tables == [] and record.data_scanned_bytes > 0
+
+
+def test_cur_freshness_reports_how_far_the_cur_reaches(dataset, make_dataset):
+    covered = dataset.run(statements.cur_freshness_query(dataset.settings, dataset.spec.day)).rows[0][0]
+    assert covered.isoformat() == "2026-11-21T06:00:00"  # 30 hours after D 00:00
+    early = make_dataset(cur_delivered_through=12)
+    assert early.run(statements.cur_freshness_query(early.settings, early.spec.day)).rows[0][0].hour == 12
+
+
+def test_alphabetical_custom_format(make_dataset):
+    alphabetical = " ".join(f"${{{f}}}" for f in sorted(FIELD_TYPES))
+    data = make_dataset(flow_log_format=alphabetical)
+    assert data.settings.flow_log_format.fields[0] == "account-id"
+    got = data.egress()
+    for lb in data.truth["load_balancers"].values():
+        assert sum(got.get(e, (0, 0))[0] for e in lb["eni_ids"]) == lb["flow_log_bytes"]
+
+
+def test_cur2_and_region_prefixed_usage_types(make_dataset):
+    data = make_dataset(cur_format="cur2", region="us-west-2")
+    cur_file = next((data.root / "s3").rglob("*.parquet"))
+    assert "BILLING_PERIOD=2026-11" in str(cur_file)
+    got = data.cur()
+    for arn, lb in data.truth["load_balancers"].items():
+        assert ":us-west-2:" in arn
+        assert got[arn][0] == pytest.approx(lb["cur_gb"], rel=1e-12)
+
+
+def test_unknown_enis_return_nothing(dataset):
+    assert dataset.egress(["eni-0123456789abcdef0"]) == {}
