@@ -1,20 +1,28 @@
 """An in-process AWS built from `template.yaml` alone.
 
-moto stands in for the control plane (DynamoDB, SQS, ...); the template's Lambda functions run
-in-process with their declared Handler, CodeUri and Environment. Everything is created from the
-template's resource properties, so the local run exercises what `sam deploy` would create.
+moto stands in for the control plane (DynamoDB, SQS, SNS, S3, Step Functions executing real
+ASL); the template's Lambda functions run in-process with their declared Handler, CodeUri and
+Environment; Athena is the embedded DuckDB engine over ``<data>/s3/...``. Everything is created
+from the template's resource properties, so a local run exercises what `sam deploy` creates.
+See hooks.py for the moto internals this relies on.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 from moto import mock_aws
 
+from . import hooks
+from .athena import AthenaEngine
+from .execution import ExecutionReport, run_execution
 from .lambdas import LocalFunction, functions_from_template
 from .template import LOCAL_ACCOUNT, LOCAL_REGION, Resolver, Template, TemplateError
 
@@ -53,19 +61,30 @@ class LocalAws:
     parameters: dict[str, str] = field(default_factory=dict)
     template: Template = field(default_factory=Template.load)
     function_env: dict[str, str] = field(default_factory=dict)
+    data_dir: Path | None = None  # where s3://bucket/key lives: <data_dir>/s3/bucket/key
     functions: dict[str, LocalFunction] = field(default_factory=dict, init=False)
     resolver: Resolver = field(init=False)
+    faults: hooks.FaultInjector = field(default_factory=hooks.FaultInjector, init=False)
+    state_machines: dict[str, str] = field(default_factory=dict, init=False)  # logical id -> ARN
 
     def __post_init__(self) -> None:
         self._stack = ExitStack()
         self.resolver = Resolver(parameters=self._parameter_values(self.parameters))
+        if self.data_dir is None:
+            self.data_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-")))
+        self.athena = AthenaEngine(Path(self.data_dir))
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalAws:
         self._saved_env = {k: os.environ.get(k) for k in _FAKE_CREDENTIALS}
         os.environ.update(_FAKE_CREDENTIALS)
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        self._provision()
+        self._stack.enter_context(hooks.installed(self.athena, lambda: self.functions, self.faults))
+        try:
+            self._provision()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -111,6 +130,8 @@ class LocalAws:
         self.functions = functions_from_template(self.template, self.resolver)
         for function in self.functions.values():
             function.environment.update(_FAKE_CREDENTIALS | LOCAL_FUNCTION_ENV | self.function_env)
+        for logical_id, resource in self.template.of_type("AWS::Serverless::StateMachine").items():
+            self._provision_state_machine(logical_id, resource.get("Properties", {}))
 
     def _provision_AWS_DynamoDB_Table(self, logical_id: str, props: dict) -> None:
         name = props.get("TableName") or self._physical_name(logical_id)
@@ -136,9 +157,77 @@ class LocalAws:
         self.resolver.attributes[(logical_id, "QueueName")] = name
         self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{name}"
 
+    def _provision_AWS_SNS_Topic(self, logical_id: str, props: dict) -> None:
+        arn = self.client("sns").create_topic(Name=props.get("TopicName") or self._physical_name(logical_id))[
+            "TopicArn"
+        ]
+        self.resolver.refs[logical_id] = arn
+        self.resolver.attributes[(logical_id, "TopicArn")] = arn
+        self.resolver.attributes[(logical_id, "TopicName")] = arn.rsplit(":", 1)[1]
+
+    def _provision_AWS_S3_Bucket(self, logical_id: str, props: dict) -> None:
+        name = props.get("BucketName") or self._physical_name(logical_id).lower()
+        self.client("s3").create_bucket(Bucket=name)
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+
+    def _provision_AWS_Glue_Database(self, logical_id: str, props: dict) -> None:
+        name = self.resolver.resolve(props["DatabaseInput"]["Name"])
+        self.athena.databases.add(name.lower())
+        self.resolver.refs[logical_id] = name
+
+    def _provision_AWS_Athena_WorkGroup(self, logical_id: str, props: dict) -> None:
+        name = self.resolver.resolve(props["Name"])
+        self.client("athena").create_work_group(Name=name, Description=props.get("Description", ""))
+        self.resolver.refs[logical_id] = name
+
+    def _provision_state_machine(self, logical_id: str, props: dict) -> None:
+        if "DefinitionUri" not in props:
+            raise TemplateError(f"{logical_id}: only DefinitionUri state machines are supported locally")
+        text = (self.template.path.parent / props["DefinitionUri"]).read_text()
+        for key, value in self.resolver.resolve(props.get("DefinitionSubstitutions", {})).items():
+            text = text.replace("${" + key + "}", str(value))
+        definition = json.loads(text)  # fails loudly on a substitution that broke the JSON
+        name = props.get("Name") or self._physical_name(logical_id)
+        arn = self.client("stepfunctions").create_state_machine(
+            name=name,
+            definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{name}-role",
+            type=props.get("Type", "STANDARD"),
+        )["stateMachineArn"]
+        self.state_machines[logical_id] = arn
+        self.resolver.refs[logical_id] = arn
+        self.resolver.attributes[(logical_id, "Name")] = name
+
     # ------------------------------------------------------------------ use
     def invoke(self, logical_id: str, event: Any) -> Any:
         return self.functions[logical_id].invoke(event)
+
+    def start_execution(
+        self,
+        logical_id: str,
+        execution_input: dict | None = None,
+        name: str | None = None,
+        timeout: float = 120.0,
+    ) -> ExecutionReport:
+        """Runs the state machine to its end and reports it like the console does."""
+        return run_execution(
+            self.client("stepfunctions"),
+            self.state_machines[logical_id],
+            execution_input or {},
+            name,
+            timeout,
+        )
+
+    def published_messages(self, topic_logical_id: str) -> list[dict]:
+        """What the topic received: subject, message and message attributes, in order."""
+        from moto.sns.models import sns_backends
+
+        topic = sns_backends[LOCAL_ACCOUNT][LOCAL_REGION].topics[self.ref(topic_logical_id)]
+        return [
+            {"message_id": mid, "message": message, "subject": subject, "attributes": attributes}
+            for mid, message, subject, attributes, _group in topic.sent_notifications
+        ]
 
     def ref(self, logical_id: str) -> str:
         return self.resolver.ref(logical_id)

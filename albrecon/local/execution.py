@@ -1,0 +1,136 @@
+"""Runs a Step Functions execution to its end and reports it as the console shows it."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class StateRun:
+    name: str
+    entered: datetime
+    input: Any
+    exited: datetime | None = None
+    output: Any = None
+    events: list[str] = field(default_factory=list)  # e.g. TaskFailed, TaskSucceeded
+
+    @property
+    def duration_ms(self) -> float | None:
+        return (self.exited - self.entered).total_seconds() * 1000 if self.exited else None
+
+
+@dataclass
+class ExecutionReport:
+    execution_arn: str
+    status: str  # SUCCEEDED, FAILED, TIMED_OUT, ABORTED
+    input: Any
+    output: Any
+    error: str | None
+    cause: str | None
+    started: datetime
+    stopped: datetime | None
+    states: list[StateRun]
+    history: list[dict]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return (self.stopped - self.started).total_seconds() if self.stopped else None
+
+    def state(self, name: str) -> StateRun:
+        """The last run of a state (Retry and Map can run it more than once)."""
+        runs = [s for s in self.states if s.name == name]
+        if not runs:
+            raise KeyError(f"state {name!r} never ran; ran: {[s.name for s in self.states]}")
+        return runs[-1]
+
+    def ran(self, name: str) -> bool:
+        return any(s.name == name for s in self.states)
+
+    def events(self, event_type: str) -> list[dict]:
+        return [e for e in self.history if e["type"] == event_type]
+
+    def describe(self) -> str:
+        """A console-like table: one line per state entered, then the outcome."""
+        lines = [f"{'state':<34} {'entered':<12} {'ms':>8}  events"]
+        for run in self.states:
+            duration = f"{run.duration_ms:8.1f}" if run.duration_ms is not None else "       -"
+            lines.append(
+                f"{run.name:<34} {run.entered:%H:%M:%S.%f}"[:47] + f" {duration}  {', '.join(run.events)}"
+            )
+        outcome = f"{self.status}"
+        if self.error:
+            outcome += f"  error={self.error}  cause={(self.cause or '')[:300]}"
+        lines.append(outcome)
+        return "\n".join(lines)
+
+
+def _load(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def run_execution(
+    sfn, state_machine_arn: str, execution_input: dict, name: str | None, timeout: float
+) -> ExecutionReport:
+    execution_arn = sfn.start_execution(
+        stateMachineArn=state_machine_arn,
+        name=name or f"local-{uuid.uuid4()}",
+        input=json.dumps(execution_input),
+    )["executionArn"]
+    deadline = time.monotonic() + timeout
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        if description["status"] != "RUNNING":
+            break
+        if time.monotonic() > deadline:
+            sfn.stop_execution(executionArn=execution_arn, error="Local.Timeout", cause=f"over {timeout} s")
+            description = sfn.describe_execution(executionArn=execution_arn)
+            break
+        time.sleep(0.02)
+    history = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        history.extend(page["events"])
+    return ExecutionReport(
+        execution_arn=execution_arn,
+        status=description["status"],
+        input=_load(description.get("input")),
+        output=_load(description.get("output")),
+        error=description.get("error"),
+        cause=description.get("cause"),
+        started=description["startDate"],
+        stopped=description.get("stopDate"),
+        states=_state_runs(history),
+        history=history,
+    )
+
+
+def _state_runs(history: list[dict]) -> list[StateRun]:
+    runs: list[StateRun] = []
+    open_runs: dict[str, StateRun] = {}
+    for event in history:
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            details = event["stateEnteredEventDetails"]
+            run = StateRun(details["name"], event["timestamp"], _load(details.get("input")))
+            runs.append(run)
+            open_runs[details["name"]] = run
+        elif kind.endswith("StateExited"):
+            details = event["stateExitedEventDetails"]
+            run = open_runs.pop(details["name"], None)
+            if run is not None:
+                run.exited, run.output = event["timestamp"], _load(details.get("output"))
+        elif kind.startswith(("Task", "Lambda")) and kind not in ("TaskStateEntered", "TaskStateExited"):
+            previous = event.get("previousEventId")
+            target = next((r for r in reversed(runs) if r.exited is None), runs[-1] if runs else None)
+            if target is not None and previous is not None:
+                target.events.append(kind)
+    return runs

@@ -1,0 +1,298 @@
+"""The few places where the local runtime plugs into moto (pinned: see pyproject.toml).
+
+moto executes real ASL (``execute_state_machine``) but its Lambda backend needs Docker and its
+Step Functions interpreter treats Athena as an unsupported optimised integration. These hooks
+fill exactly those gaps, and add fault injection. Internals used, all checked by
+tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
+
+- ``moto.core.responses.BaseResponse.call_action``: wrapped to inject faults (the Nth call of a
+  service action answers with an AWS error, serialised by moto for the service's protocol via
+  ``BaseResponse.serialized(ActionResult(ServiceException(code, message)))``).
+- ``moto.awslambda.models.LambdaBackend.invoke``: replaced by the in-process runner of the
+  template's functions (Unhandled errors as ``x-amz-function-error`` + error payload).
+- ``moto.athena.responses.AthenaResponse.start_query_execution / get_query_execution /
+  get_query_results / stop_query_execution``: answered by the embedded engine.
+- ``moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_factory.
+  state_task_service_for``: returns :class:`StateTaskServiceAthena` for ``athena`` resources,
+  which supports ``startQueryExecution`` (request-response and ``.sync``) and the other calls.
+- ``moto.sns.models.Topic.sent_notifications``: read to capture published messages.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+from unittest import mock
+
+from moto.athena.responses import AthenaResponse
+from moto.awslambda.models import LambdaBackend
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult, BaseResponse
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+    CustomErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+    ResourceCondition,
+)
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+from .athena import AthenaEngine, AthenaError
+from .lambdas import FunctionError, LocalFunction
+
+
+class LocalServiceError(ServiceException):
+    """An AWS error raised here; moto serialises it in the called service's protocol.
+
+    (Defined outside the ``moto`` package so moto does not look for a moto service named after
+    the module.)
+    """
+
+
+@dataclass
+class Fault:
+    service: str  # boto3 service name: "athena", "sns", "dynamodb", "lambda", ...
+    action: str  # API action: "StartQueryExecution", "Publish", "Query", "Invoke", ...
+    code: str
+    message: str
+    on_calls: set[int]  # 1-based call numbers of that action that fail
+
+
+@dataclass
+class FaultInjector:
+    """Make chosen calls of a service action fail with an AWS error, e.g. the 1st and 2nd Publish."""
+
+    faults: list[Fault] = field(default_factory=list)
+    calls: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    injected: list[tuple[str, str, int, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail(
+        self,
+        service: str,
+        action: str,
+        code: str,
+        message: str = "injected fault",
+        on_calls: Iterator[int] | int = 1,
+    ) -> None:
+        calls = {on_calls} if isinstance(on_calls, int) else set(on_calls)
+        self.faults.append(Fault(service, action, code, message, calls))
+
+    def check(self, service: str, action: str) -> Fault | None:
+        with self._lock:
+            self.calls[(service, action)] += 1
+            number = self.calls[(service, action)]
+            for fault in self.faults:
+                if fault.service == service and fault.action == action and number in fault.on_calls:
+                    self.injected.append((service, action, number, fault.code))
+                    return fault
+        return None
+
+
+class StateTaskServiceAthena(state_task_service_callback.StateTaskServiceCallback):
+    """Step Functions' optimised Athena integration, as AWS documents it.
+
+    ``startQueryExecution`` request-response returns ``{"QueryExecutionId"}``; ``.sync`` waits
+    for the query and returns GetQueryExecution's output (``{"QueryExecution": {...}}``); a
+    query that ends FAILED/CANCELLED fails the task with ``States.TaskFailed`` and the
+    execution as cause. Client errors fail the task as ``Athena.<ErrorCode>``.
+    """
+
+    _PARAMETERS: ClassVar[
+        dict[str, set[str]]
+    ] = {  # per action, as the Step Functions Athena integration documents them
+        "startqueryexecution": {
+            "QueryString",
+            "ClientRequestToken",
+            "QueryExecutionContext",
+            "ResultConfiguration",
+            "WorkGroup",
+            "ExecutionParameters",
+            "ResultReuseConfiguration",
+        },
+        "getqueryexecution": {"QueryExecutionId"},
+        "getqueryresults": {"QueryExecutionId", "NextToken", "MaxResults"},
+        "stopqueryexecution": {"QueryExecutionId"},
+    }
+
+    def __init__(self) -> None:
+        # WaitForTaskToken is listed only because moto's callback base class dereferences the
+        # task-token endpoint after every .sync pattern (moto 5.2.5); Athena itself offers .sync.
+        super().__init__(
+            supported_integration_patterns={ResourceCondition.Sync, ResourceCondition.WaitForTaskToken}
+        )
+
+    def _get_supported_parameters(self) -> set[str] | None:
+        return self._PARAMETERS.get(self.resource.api_action.lower())
+
+    def _client(self, resource_runtime_part, state_credentials):
+        return boto_client_for(
+            service="athena", region=resource_runtime_part.region, state_credentials=state_credentials
+        )
+
+    def _from_error(self, env, ex: Exception) -> FailureEvent:
+        from botocore.exceptions import ClientError
+
+        if isinstance(ex, ClientError):
+            code = ex.response["Error"]["Code"]
+            error_name = f"Athena.{code}"
+            cause = (
+                f"{ex.response['Error'].get('Message', '')} (Service: AmazonAthena; "
+                f"Status Code: {ex.response['ResponseMetadata'].get('HTTPStatusCode')}; Error Code: {code})"
+            )
+            return FailureEvent(
+                env=env,
+                error_name=CustomErrorName(error_name),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(
+                    taskFailedEventDetails=TaskFailedEventDetails(
+                        error=error_name,
+                        cause=cause,
+                        resource=self._get_sfn_resource(),
+                        resourceType=self._get_sfn_resource_type(),
+                    )
+                ),
+            )
+        return super()._from_error(env=env, ex=ex)
+
+    def _eval_service_task(
+        self, env, resource_runtime_part, normalised_parameters, state_credentials
+    ) -> None:
+        action = self._get_boto_service_action()
+        client = self._client(resource_runtime_part, state_credentials)
+        response = getattr(client, action)(**normalised_parameters)
+        response.pop("ResponseMetadata", None)
+        env.stack.append(json.loads(to_json_str(response)))
+
+    def _build_sync_resolver(self, env, resource_runtime_part, normalised_parameters, state_credentials):
+        started = env.stack.pop()
+        client = self._client(resource_runtime_part, state_credentials)
+        query_id = started["QueryExecutionId"]
+
+        def resolve() -> Any | None:
+            execution = client.get_query_execution(QueryExecutionId=query_id)
+            execution.pop("ResponseMetadata", None)
+            state = execution["QueryExecution"]["Status"]["State"]
+            if state in ("QUEUED", "RUNNING"):
+                return None
+            output = json.loads(to_json_str(execution))
+            if state == "SUCCEEDED":
+                return output
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
+                    event_type=HistoryEventType.TaskFailed,
+                    event_details=EventDetails(
+                        taskFailedEventDetails=TaskFailedEventDetails(
+                            resource=self._get_sfn_resource(),
+                            resourceType=self._get_sfn_resource_type(),
+                            error=StatesErrorNameType.StatesTaskFailed.to_name(),
+                            cause=to_json_str(output),
+                        )
+                    ),
+                )
+            )
+
+        return resolve
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(type(value).__name__)
+
+
+@contextmanager
+def installed(
+    engine: AthenaEngine,
+    functions: Callable[[], dict[str, LocalFunction]],
+    faults: FaultInjector,
+) -> Iterator[None]:
+    """Installs every hook for the duration of the block."""
+    lambda_lock = threading.Lock()  # functions share os.environ: one invocation at a time
+
+    original_call_action = BaseResponse.call_action
+
+    def call_action(self: BaseResponse):
+        fault = faults.check(self.boto3_service_name, self._get_action())
+        if fault is not None:
+            status, headers, body = self.serialized(
+                ActionResult(LocalServiceError(fault.code, fault.message))
+            )
+            headers["status"] = status
+            return status, headers, body
+        return original_call_action(self)
+
+    def lambda_invoke(self, function_name, qualifier, body, headers, response_headers):
+        by_name = {f.name: f for f in functions().values()} | {f.arn: f for f in functions().values()}
+        function = by_name.get(function_name)
+        if function is None:
+            raise LocalServiceError("ResourceNotFoundException", f"Function not found: {function_name}")
+        event = json.loads(body) if body else {}
+        with lambda_lock:
+            try:
+                result = function.invoke(event)
+            except FunctionError as error:
+                response_headers["x-amz-function-error"] = "Unhandled"
+                payload = json.dumps(error.payload()).encode()
+            else:
+                payload = json.dumps(result).encode()
+        response_headers["Content-Length"] = str(len(payload))
+        return payload
+
+    def athena_answer(method: str) -> Callable:
+        def answer(self: AthenaResponse) -> str:
+            params = json.loads(self.body) if self.body else {}
+            if method == "start_query_execution":
+                workgroup = params.get("WorkGroup") or "primary"
+                if workgroup != "primary" and not self.athena_backend.get_work_group(workgroup):
+                    raise LocalServiceError("InvalidRequestException", f"WorkGroup {workgroup} is not found.")
+            try:
+                if method == "stop_query_execution":
+                    return "{}"  # queries finish synchronously here
+                return json.dumps(getattr(engine, method)(**params), default=_json_default)
+            except AthenaError as error:
+                raise LocalServiceError("InvalidRequestException", str(error)) from None
+
+        return answer
+
+    original_factory = state_task_factory.state_task_service_for
+
+    def state_task_service_for(service_name: str):
+        return StateTaskServiceAthena() if service_name == "athena" else original_factory(service_name)
+
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(BaseResponse, "call_action", call_action))
+        stack.enter_context(mock.patch.object(LambdaBackend, "invoke", lambda_invoke))
+        for method in (
+            "start_query_execution",
+            "get_query_execution",
+            "get_query_results",
+            "stop_query_execution",
+        ):
+            stack.enter_context(mock.patch.object(AthenaResponse, method, athena_answer(method)))
+        stack.enter_context(
+            mock.patch.object(state_task_factory, "state_task_service_for", state_task_service_for)
+        )
+        yield
