@@ -15,6 +15,11 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
 - ``moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_factory.
   state_task_service_for``: returns :class:`StateTaskServiceAthena` for ``athena`` resources,
   which supports ``startQueryExecution`` (request-response and ``.sync``) and the other calls.
+- ``CustomErrorName`` as named in ``...state_parallel.branches_decl`` and
+  ``...state_map.iteration.iteration_worker``: moto 5.2.5 re-raises a branch's or iteration's
+  error as a custom error name, which refuses ``States.*`` names (``States.TaskFailed`` from a
+  failed Athena query inside the Parallel state crashed the interpreter). Replaced by a factory
+  that keeps ``States.*`` names as states errors, as AWS reports them.
 - ``moto.sns.models.Topic.sent_notifications``: read to capture published messages.
 """
 
@@ -46,6 +51,8 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_callback,
@@ -217,6 +224,13 @@ class StateTaskServiceAthena(state_task_service_callback.StateTaskServiceCallbac
         return resolve
 
 
+def _error_name(error_name: str) -> CustomErrorName | StatesErrorName:
+    """States.* names stay states errors when they leave a Parallel branch or Map iteration."""
+    if isinstance(error_name, str) and error_name.startswith("States."):
+        return StatesErrorName.from_name(error_name)
+    return CustomErrorName(error_name=error_name)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.timestamp()
@@ -241,6 +255,7 @@ def installed(
                 ActionResult(LocalServiceError(fault.code, fault.message))
             )
             headers["status"] = status
+            headers, body = self._enrich_response(headers, body)  # a request id, as on moto's own errors
             return status, headers, body
         return original_call_action(self)
 
@@ -295,4 +310,6 @@ def installed(
         stack.enter_context(
             mock.patch.object(state_task_factory, "state_task_service_for", state_task_service_for)
         )
+        for module in (branches_decl, iteration_worker):
+            stack.enter_context(mock.patch.object(module, "CustomErrorName", _error_name))
         yield

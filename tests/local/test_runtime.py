@@ -1,0 +1,94 @@
+"""The local runtime on a miniature template: every construct the pipeline relies on, and faults."""
+
+from pathlib import Path
+
+import pytest
+from albrecon.local.runtime import LocalAws
+from albrecon.local.template import Template
+
+MINI = Path(__file__).parents[1] / "fixtures" / "mini" / "template.yaml"
+INPUT = {"sql": "SELECT n FROM (VALUES (1), (2), (3)) AS t(n) ORDER BY n", "numbers": [1, 2, 3]}
+
+
+@pytest.fixture
+def aws():
+    with LocalAws(template=Template.load(MINI), parameters={"Greeting": "hi"}) as local:
+        yield local
+
+
+def test_whole_machine_succeeds_with_lambda_athena_parallel_and_map(aws):
+    report = aws.start_execution("Machine", INPUT)
+    assert report.status == "SUCCEEDED", report.describe()
+    assert report.output["echo"] == {"greeting": "hi from us-east-1", "topic": aws.ref("Alerts")}
+    query, doubled = report.output["both"]
+    assert [row["Data"][0].get("VarCharValue") for row in query["rows"]] == ["n", "1"]  # header + 1 row
+    assert query["next"]  # MaxResults 2: a second page exists
+    assert doubled == [2, 4, 6]
+    assert [s.name for s in report.states][:2] == ["Echo", "Both"]
+    assert report.state("Double").duration_ms is not None
+    assert aws.published_messages("Alerts") == []
+
+
+def test_lambda_error_is_caught_and_published(aws):
+    report = aws.start_execution("Machine", {**INPUT, "fail_with": "bad day"})
+    assert report.status == "FAILED" and report.error == "MiniFailed"
+    [message] = aws.published_messages("Alerts")
+    assert message["subject"] == "mini failed"
+    assert '"Error":"ValueError"' in message["message"] and "bad day" in message["message"]
+
+
+def test_retry_then_succeed(aws):
+    aws.faults.fail("lambda", "Invoke", "ServiceException", on_calls=[1, 2])
+    report = aws.start_execution("Machine", INPUT)
+    assert report.status == "SUCCEEDED", report.describe()
+    assert [f[:3] for f in aws.faults.injected] == [("lambda", "Invoke", 1), ("lambda", "Invoke", 2)]
+    assert report.state("Echo").events.count("TaskFailed") == 2
+
+
+def test_retries_exhausted_then_caught(aws):
+    aws.faults.fail("lambda", "Invoke", "ServiceException", on_calls=[1, 2, 3])
+    report = aws.start_execution("Machine", INPUT)
+    assert report.status == "FAILED"
+    [message] = aws.published_messages("Alerts")
+    assert "Lambda.ServiceException" in message["message"]
+
+
+def test_athena_query_failure_fails_the_sync_task(aws):
+    report = aws.start_execution("Machine", {**INPUT, "sql": "SELECT * FROM no_such_table"})
+    assert report.status == "FAILED"
+    [message] = aws.published_messages("Alerts")
+    assert "States.TaskFailed" in message["message"] and "TABLE_NOT_FOUND" in message["message"]
+
+
+def test_fault_on_the_nth_athena_call(aws):
+    aws.faults.fail("athena", "GetQueryResults", "TooManyRequestsException", on_calls=1)
+    report = aws.start_execution("Machine", INPUT)
+    assert report.status == "FAILED"
+    assert "Athena.TooManyRequestsException" in aws.published_messages("Alerts")[0]["message"]
+
+
+def test_sns_failure_fails_the_execution(aws):
+    aws.faults.fail("sns", "Publish", "InternalErrorException", on_calls=1)
+    report = aws.start_execution("Machine", {**INPUT, "fail_with": "x"})
+    assert report.status == "FAILED"
+    assert report.error == "SNS.InternalErrorException"
+
+
+def test_dynamodb_throttling_is_retried_by_the_sdk_then_surfaces(aws):
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    aws.faults.fail("dynamodb", "ListTables", "ProvisionedThroughputExceededException", on_calls=[1, 2])
+    client = boto3.client("dynamodb", region_name="us-east-1", config=Config(retries={"max_attempts": 3}))
+    assert client.list_tables()["ResponseMetadata"]["RetryAttempts"] == 2
+    aws.faults.fail("dynamodb", "ListTables", "ProvisionedThroughputExceededException", on_calls=range(4, 40))
+    with pytest.raises(ClientError, match="ProvisionedThroughputExceededException"):
+        client.list_tables()
+
+
+def test_unknown_parameter_is_refused():
+    from albrecon.local.template import TemplateError
+
+    with pytest.raises(TemplateError, match="unknown template parameters"):
+        LocalAws(template=Template.load(MINI), parameters={"Nope": "x"})
