@@ -26,7 +26,6 @@ from pathlib import Path
 from alb_egress import statements
 from alb_egress.settings import Settings
 from alb_egress.timeutil import day_epoch_bounds
-
 from albrecon.generator.dataset import AlbSpec, DatasetSpec, generate
 from albrecon.local.athena import AthenaEngine
 

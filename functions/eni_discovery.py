@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 
 import cfnresponse
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
 from alb_egress.discovery import created_from_interface
 from alb_egress.identity import InvalidIdentifier
 from aws_adapters.ec2_interfaces import elb_network_interfaces
 from aws_adapters.inventory_table import InventoryTable
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 tracer = Tracer()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
 from alb_egress.cloudtrail import Ignored, MalformedEvent, change_from_event
 from alb_egress.inventory import EniCreated
 from aws_adapters import dead_letters
 from aws_adapters.inventory_table import InventoryTable
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 tracer = Tracer()

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
 from alb_egress.flowlog_format import FlowLogFormat
 
 from .cloudtrail_events import create_event, delete_event, failed_delete_event

@@ -13,10 +13,11 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from alb_egress.inventory import SOURCE_DISCOVERY, EniCreated, EniDeleted, EniRecord
-from alb_egress.timeutil import FAR_FUTURE, day_bounds
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+from alb_egress.inventory import SOURCE_DISCOVERY, EniCreated, EniDeleted, EniRecord
+from alb_egress.timeutil import FAR_FUTURE, day_bounds
 
 from . import client
 

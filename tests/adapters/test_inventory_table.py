@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+
 from alb_egress.inventory import EniCreated, EniDeleted
 from aws_adapters.inventory_table import ORPHAN_TTL_SECONDS, InventoryTable
 

@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from alb_egress import statements
 from alb_egress.settings import Settings
-
 from albrecon.generator.dataset import AlbSpec, DatasetSpec, generate
 from albrecon.local.athena import AthenaEngine
 

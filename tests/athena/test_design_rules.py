@@ -2,6 +2,7 @@
 that one rule removed does not. So each rule is both exercised by the data and enforced."""
 
 import pytest
+
 from alb_egress import sql_render, statements
 
 # rule -> (text in the shipped template, replacement that drops the rule but keeps its placeholders)

@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
+
 from alb_egress import statements
 from alb_egress.flowlog_format import FIELD_TYPES
-
 from albrecon.generator.dataset import GIB
 
 

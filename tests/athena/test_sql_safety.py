@@ -4,11 +4,11 @@ from datetime import date
 
 import pytest
 import sqlglot
+from sqlglot import exp
+
 from alb_egress import sql_render, statements
 from alb_egress.flowlog_format import InvalidFlowLogFormat
 from alb_egress.settings import InvalidSettings, Settings
-from sqlglot import exp
-
 from albrecon.local.athena import AthenaEngine
 
 BASE = {

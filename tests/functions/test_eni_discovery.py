@@ -5,6 +5,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+
 from aws_adapters.ec2_interfaces import elb_network_interfaces
 from aws_adapters.inventory_table import InventoryTable
 

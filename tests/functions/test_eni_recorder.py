@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from aws_adapters.inventory_table import InventoryTable
 
 from albrecon.local.lambdas import FunctionError
+from aws_adapters.inventory_table import InventoryTable
 
 
 def inventory(aws):

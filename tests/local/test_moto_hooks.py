@@ -1,4 +1,4 @@
-"""Fails loudly when a moto upgrade moves an internal the local runtime hooks (see albrecon/local/hooks.py)."""
+"""Fails loudly when a moto upgrade moves an internal the local runtime hooks (albrecon/local/hooks.py)."""
 
 import inspect
 from importlib.metadata import version

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from albrecon.local.runtime import LocalAws
 from albrecon.local.template import Template
 

@@ -4,12 +4,12 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aws_adapters.inventory_table import InventoryTable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from albrecon.generator.cloudtrail_events import create_event, delete_event, failed_delete_event
 from albrecon.local.runtime import LocalAws
+from aws_adapters.inventory_table import InventoryTable
 
 EXAMPLES = 60
 LOAD_BALANCERS = [

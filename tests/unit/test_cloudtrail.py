@@ -1,4 +1,5 @@
 import pytest
+
 from alb_egress.cloudtrail import Ignored, MalformedEvent, change_from_event
 from alb_egress.inventory import EniCreated, EniDeleted
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from alb_egress.discovery import created_from_interface
 from alb_egress.identity import InvalidIdentifier
 

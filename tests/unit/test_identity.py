@@ -1,4 +1,5 @@
 import pytest
+
 from alb_egress.identity import (
     InvalidIdentifier,
     LoadBalancerRef,

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from alb_egress.inventory import EniRecord, enis_by_load_balancer
 
 ARN_A = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/a/0123456789abcdef"
