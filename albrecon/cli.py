@@ -20,11 +20,11 @@ def _replay(args: argparse.Namespace) -> int:
     from aws_adapters.inventory_table import InventoryTable
 
     from .local.lambdas import FunctionError
-    from .local.runtime import LocalAws
+    from .local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
 
     events = read_event_files(args.events)
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING"} if not args.verbose else {}
-    with LocalAws(function_env=quiet) as aws:
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS, function_env=quiet) as aws:
         outcomes: dict[str, int] = {}
         for event in events:
             try:

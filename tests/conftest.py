@@ -20,7 +20,7 @@ def event():
 @pytest.fixture
 def local_aws():
     """The in-process AWS built from template.yaml (moto + in-process Lambdas)."""
-    from albrecon.local.runtime import LocalAws
+    from albrecon.local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
 
-    with LocalAws(function_env={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as aws:
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS, function_env={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as aws:
         yield aws

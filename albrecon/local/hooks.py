@@ -20,6 +20,8 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   error as a custom error name, which refuses ``States.*`` names (``States.TaskFailed`` from a
   failed Athena query inside the Parallel state crashed the interpreter). Replaced by a factory
   that keeps ``States.*`` names as states errors, as AWS reports them.
+- ``moto.stepfunctions.parser.asl.component.common.retry.retrier_decl.time``: the module's clock,
+  so Retry back-off can be recorded and scaled down in tests (the intervals asked for are kept).
 - ``moto.sns.models.Topic.sent_notifications``: read to capture published messages.
 """
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -51,6 +54,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
@@ -224,6 +228,21 @@ class StateTaskServiceAthena(state_task_service_callback.StateTaskServiceCallbac
         return resolve
 
 
+@dataclass
+class RetryClock:
+    """Stands in for ``time`` in moto's retrier: records each back-off, sleeps ``scale`` of it."""
+
+    scale: float = 1.0
+    requested: list[float] = field(default_factory=list)
+
+    def sleep(self, seconds: float) -> None:
+        self.requested.append(seconds)
+        time.sleep(seconds * self.scale)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 def _error_name(error_name: str) -> CustomErrorName | StatesErrorName:
     """States.* names stay states errors when they leave a Parallel branch or Map iteration."""
     if isinstance(error_name, str) and error_name.startswith("States."):
@@ -242,6 +261,7 @@ def installed(
     engine: AthenaEngine,
     functions: Callable[[], dict[str, LocalFunction]],
     faults: FaultInjector,
+    retry_clock: RetryClock,
 ) -> Iterator[None]:
     """Installs every hook for the duration of the block."""
     lambda_lock = threading.Lock()  # functions share os.environ: one invocation at a time
@@ -312,4 +332,5 @@ def installed(
         )
         for module in (branches_decl, iteration_worker):
             stack.enter_context(mock.patch.object(module, "CustomErrorName", _error_name))
+        stack.enter_context(mock.patch.object(retrier_decl, "time", retry_clock))
         yield

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
+import io
 import json
 import os
 import sys
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,18 +63,27 @@ class LocalFunction:
     environment: dict[str, str]
     memory: int
     timeout: int
+    stdout: list[str] = field(default_factory=list)  # what the handler printed: EMF metrics, prints
+
+    def metrics(self) -> list[dict]:
+        """The CloudWatch embedded-metric-format documents the function printed."""
+        return [json.loads(line) for line in self.stdout if line.startswith('{"_aws"')]
 
     def invoke(self, event: Any) -> Any:
         module_name, function_name = self.handler.rsplit(".", 1)
         context = LambdaContext(self.name, self.arn, self.memory, self.timeout)
         # Lambda passes JSON: a deep copy through JSON keeps handlers from sharing objects with callers.
         payload = json.loads(json.dumps(event))
+        printed = io.StringIO()
         with _environment(self.environment), _on_path(self.code_dir):
             handler = getattr(importlib.import_module(module_name), function_name)
             try:
-                result = handler(payload, context)
+                with contextlib.redirect_stdout(printed):
+                    result = handler(payload, context)
             except Exception as error:
                 raise FunctionError(type(error).__name__, str(error)) from error
+            finally:
+                self.stdout.extend(printed.getvalue().splitlines())
         return json.loads(json.dumps(result, default=str)) if result is not None else None
 
 

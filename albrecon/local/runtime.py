@@ -28,10 +28,9 @@ from .template import LOCAL_ACCOUNT, LOCAL_REGION, Resolver, Template, TemplateE
 
 STACK_NAME = "albrecon-local"
 
-# Quiet, deterministic Powertools outside Lambda: no X-Ray daemon, no EMF on stdout.
+# No X-Ray daemon here. EMF metrics stay on: each function's stdout is kept (LocalFunction.stdout).
 LOCAL_FUNCTION_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
 }
 
@@ -39,9 +38,11 @@ _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": LOCAL_REGION,
-    "AWS_REGION": LOCAL_REGION,
 }
+# For runs that never read the buckets (e.g. replaying CloudTrail events into the inventory).
+PLACEHOLDER_PARAMETERS = {"FlowLogsBucket": "no-flow-logs", "CurBucket": "no-cur", "CurReportName": "none"}
+# parameters.json may pin the pseudo parameters of the local stack (data laid out for a region).
+PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId")
 
 _DYNAMODB_CREATE_KEYS = (
     "AttributeDefinitions",
@@ -62,6 +63,7 @@ class LocalAws:
     template: Template = field(default_factory=Template.load)
     function_env: dict[str, str] = field(default_factory=dict)
     data_dir: Path | None = None  # where s3://bucket/key lives: <data_dir>/s3/bucket/key
+    retry_delay_scale: float = 1.0  # tests: 0 runs Retry back-offs instantly (still recorded)
     functions: dict[str, LocalFunction] = field(default_factory=dict, init=False)
     resolver: Resolver = field(init=False)
     faults: hooks.FaultInjector = field(default_factory=hooks.FaultInjector, init=False)
@@ -69,17 +71,28 @@ class LocalAws:
 
     def __post_init__(self) -> None:
         self._stack = ExitStack()
-        self.resolver = Resolver(parameters=self._parameter_values(self.parameters))
+        given = dict(self.parameters)
+        self.region = given.pop("AWS::Region", LOCAL_REGION)
+        account = given.pop("AWS::AccountId", LOCAL_ACCOUNT)
+        if account != LOCAL_ACCOUNT:
+            raise TemplateError(
+                f"the local stack's account is {LOCAL_ACCOUNT}; data for {account} cannot be used"
+            )
+        self.resolver = Resolver(parameters=self._parameter_values(given), region=self.region)
+        self._environment = _FAKE_CREDENTIALS | {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
         if self.data_dir is None:
             self.data_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-")))
         self.athena = AthenaEngine(Path(self.data_dir))
+        self.retry_clock = hooks.RetryClock(scale=self.retry_delay_scale)
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalAws:
-        self._saved_env = {k: os.environ.get(k) for k in _FAKE_CREDENTIALS}
-        os.environ.update(_FAKE_CREDENTIALS)
+        self._saved_env = {k: os.environ.get(k) for k in self._environment}
+        os.environ.update(self._environment)
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        self._stack.enter_context(hooks.installed(self.athena, lambda: self.functions, self.faults))
+        self._stack.enter_context(
+            hooks.installed(self.athena, lambda: self.functions, self.faults, self.retry_clock)
+        )
         try:
             self._provision()
         except BaseException:
@@ -96,7 +109,7 @@ class LocalAws:
                 os.environ[key] = value
 
     def client(self, service: str):
-        return boto3.client(service, region_name=LOCAL_REGION)
+        return boto3.client(service, region_name=self.region)
 
     # ------------------------------------------------------------------ provisioning
     def _parameter_values(self, given: dict[str, str]) -> dict[str, str]:
@@ -125,11 +138,11 @@ class LocalAws:
             name = self._physical_name(logical_id)
             self.resolver.refs[logical_id] = name
             self.resolver.attributes[(logical_id, "Arn")] = (
-                f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{name}"
+                f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT}:function:{name}"
             )
         self.functions = functions_from_template(self.template, self.resolver)
         for function in self.functions.values():
-            function.environment.update(_FAKE_CREDENTIALS | LOCAL_FUNCTION_ENV | self.function_env)
+            function.environment.update(self._environment | LOCAL_FUNCTION_ENV | self.function_env)
         for logical_id, resource in self.template.of_type("AWS::Serverless::StateMachine").items():
             self._provision_state_machine(logical_id, resource.get("Properties", {}))
 
@@ -155,7 +168,7 @@ class LocalAws:
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         self.resolver.refs[logical_id] = url
         self.resolver.attributes[(logical_id, "QueueName")] = name
-        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{name}"
+        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{self.region}:{LOCAL_ACCOUNT}:{name}"
 
     def _provision_AWS_SNS_Topic(self, logical_id: str, props: dict) -> None:
         arn = self.client("sns").create_topic(Name=props.get("TopicName") or self._physical_name(logical_id))[
@@ -223,7 +236,7 @@ class LocalAws:
         """What the topic received: subject, message and message attributes, in order."""
         from moto.sns.models import sns_backends
 
-        topic = sns_backends[LOCAL_ACCOUNT][LOCAL_REGION].topics[self.ref(topic_logical_id)]
+        topic = sns_backends[LOCAL_ACCOUNT][self.region].topics[self.ref(topic_logical_id)]
         return [
             {"message_id": mid, "message": message, "subject": subject, "attributes": attributes}
             for mid, message, subject, attributes, _group in topic.sent_notifications

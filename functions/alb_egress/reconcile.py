@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from .identity import InvalidIdentifier, WatchList, parse_load_balancer_arn
+from .timeutil import InvalidDate, day_bounds, format_instant, parse_instant
 
 BYTES_PER_GB = 2**30  # AWS bills data transfer in binary gigabytes
 
@@ -57,6 +58,18 @@ class AlbDay:
         values = asdict(self)
         values["status"] = str(self.status)
         return values
+
+
+def cur_covers_day(covered_until: str | None, day: date) -> bool:
+    """Whether the CUR reaches the end of ``day``: its latest usage end (Athena's
+    ``YYYY-MM-DD HH:MM:SS.fff``, UTC) is at or after D+1 00:00."""
+    if not covered_until:
+        return False
+    try:
+        reached = parse_instant(covered_until.strip().replace(" ", "T") + "+00:00")
+    except InvalidDate:
+        return False
+    return format_instant(reached) >= day_bounds(day)[1]
 
 
 def classify(flow_gb: float, cur_gb: float, cur_covers_day: bool, thresholds: Thresholds) -> Status:

@@ -98,6 +98,11 @@ class Settings:
             raise InvalidSettings(str(problem)) from None
 
 
+def settings_from_environment(environ: Mapping[str, str]) -> Settings:
+    """In Lambda: the parameter-named variables, the stack's AccountId and the function's region."""
+    return Settings.from_mapping({**environ, "Region": environ.get("AWS_REGION", "")})
+
+
 def _match(pattern: re.Pattern, name: str, value: str) -> str:
     if not isinstance(value, str) or not pattern.match(value):
         raise InvalidSettings(f"{name} is not valid: {str(value)[:80]!r}")

@@ -40,5 +40,11 @@ def test_step_functions_interpreter_hooks_exist():
     assert branches_decl.CustomErrorName and iteration_worker.CustomErrorName
 
 
+def test_retrier_sleeps_through_its_time_module():
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    assert "time.sleep(" in inspect.getsource(retrier_decl)
+
+
 def test_sns_keeps_sent_notifications():
     assert "sent_notifications" in inspect.getsource(Topic.__init__)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from albrecon.generator.cloudtrail_events import create_event, delete_event, failed_delete_event
-from albrecon.local.runtime import LocalAws
+from albrecon.local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
 from aws_adapters.inventory_table import InventoryTable
 
 EXAMPLES = 60
@@ -23,7 +23,7 @@ _run = itertools.count()
 
 @pytest.fixture(scope="module")
 def aws():
-    with LocalAws(function_env={"POWERTOOLS_LOG_LEVEL": "ERROR"}) as local:
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS, function_env={"POWERTOOLS_LOG_LEVEL": "ERROR"}) as local:
         yield local
 
 

@@ -1,0 +1,130 @@
+"""The product's main job, run locally: events replayed through the recorder, then the real state
+machine over a DESIGN §5 data directory, answered from the results table and the alert topic."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_adapters.results_table import ResultsTable
+
+from .events import read_event_files
+from .local.execution import ExecutionReport
+from .local.lambdas import FunctionError
+from .local.runtime import LocalAws
+
+RESULT_FIELDS = (
+    "load_balancer",
+    "load_balancer_arn",
+    "eni_count",
+    "flow_log_bytes",
+    "flow_log_gb",
+    "cur_gb",
+    "delta_gb",
+    "delta_pct",
+    "status",
+)
+STATE_MACHINE = "ReconcileStateMachine"
+ALERT_TOPIC = "AlertTopic"
+
+
+@dataclass
+class DayRun:
+    date: str | None
+    report: ExecutionReport
+    results: list[dict]  # the results table's items of the day, after the run
+    alerts: list[dict]  # messages this run published to the alert topic
+
+    def as_json(self) -> dict:
+        return {
+            "date": self.date,
+            "execution_status": self.report.status,
+            "results": [{k: r.get(k) for k in RESULT_FIELDS} for r in self.results],
+            "alerts": [{"subject": a["subject"], "message": a["message"]} for a in self.alerts],
+        }
+
+
+@dataclass
+class LocalPipeline:
+    """``with LocalPipeline(data_dir) as pipeline: pipeline.run("2026-11-20")``."""
+
+    data_dir: Path
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    verbose: bool = False
+    retry_delay_scale: float = 1.0
+    replayed: dict[str, int] = field(default_factory=dict, init=False)
+
+    def __enter__(self) -> LocalPipeline:
+        if not self.verbose:
+            for noisy in ("moto", "botocore", "urllib3"):
+                logging.getLogger(noisy).setLevel(logging.CRITICAL)
+        parameters_file = self.data_dir / "parameters.json"
+        parameters = json.loads(parameters_file.read_text()) if parameters_file.exists() else {}
+        parameters.update(self.parameter_overrides)
+        quiet = {} if self.verbose else {"POWERTOOLS_LOG_LEVEL": "ERROR"}
+        self.aws = LocalAws(
+            parameters=parameters,
+            data_dir=self.data_dir,
+            function_env=quiet,
+            retry_delay_scale=self.retry_delay_scale,
+        ).__enter__()
+        try:
+            self._replay_events()
+        except BaseException:
+            self.aws.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.aws.__exit__(*exc_info)
+
+    def _replay_events(self) -> None:
+        events_dir = self.data_dir / "events"
+        if not events_dir.is_dir():
+            return
+        for event in read_event_files(events_dir):
+            try:
+                outcome = self.aws.invoke("EniRecorderFunction", event)["outcome"]
+            except FunctionError as error:
+                outcome = f"error: {error.error_type}"
+            self.replayed[outcome] = self.replayed.get(outcome, 0) + 1
+
+    def run(self, day: str | None, execution_input: Any = None) -> DayRun:
+        """Runs the state machine for ``day`` (``None``: as the schedule would) and collects its outcome."""
+        before = len(self.aws.published_messages(ALERT_TOPIC))
+        payload = execution_input if execution_input is not None else ({"date": day} if day else {})
+        report = self.aws.start_execution(STATE_MACHINE, payload, timeout=600)
+        output = report.output if isinstance(report.output, dict) else {}
+        run_day = output.get("date") or day
+        results = (
+            ResultsTable(self.aws.ref("ResultsTable"), self.aws.client("dynamodb")).items_of_day(run_day)
+            if isinstance(run_day, str)
+            else []
+        )
+        alerts = self.aws.published_messages(ALERT_TOPIC)[before:]
+        return DayRun(date=run_day, report=report, results=results, alerts=alerts)
+
+
+def format_table(run: DayRun) -> str:
+    """The result table people read in a terminal."""
+    header = f"{'ALB':<24} {'ENIs':>4} {'flow GB':>12} {'CUR GB':>12} {'delta GB':>11} {'delta %':>9}  status"
+    lines = [
+        f"Reconciliation of {run.date} (UTC): execution {run.report.status}",
+        "",
+        header,
+        "-" * len(header),
+    ]
+    for r in run.results:
+        pct = "-" if r.get("delta_pct") is None else f"{r['delta_pct']:+.2f}"
+        lines.append(
+            f"{r['load_balancer']:<24} {r['eni_count']:>4} {r['flow_log_gb']:>12.4f} {r['cur_gb']:>12.4f} "
+            f"{r['delta_gb']:>+11.4f} {pct:>9}  {r['status']}"
+        )
+    if not run.results:
+        lines.append("(no results stored for the day)")
+    if run.report.error:
+        lines += ["", f"error: {run.report.error}", f"cause: {(run.report.cause or '')[:500]}"]
+    return "\n".join(lines)

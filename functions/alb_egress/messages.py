@@ -1,0 +1,132 @@
+"""What people read: the alert e-mail for a day's mismatches and the pipeline-failure e-mail."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from .reconcile import ALERTED, Status
+
+SUBJECT_MAX = 100  # SNS subject limit
+EXPLANATIONS = {
+    Status.MISMATCH: "flow logs and the bill disagree beyond the tolerance",
+    Status.MISSING_CUR: "the network sent data to the internet but the bill shows no ALB data transfer",
+    Status.MISSING_FLOW_LOGS: "the bill charges data transfer but the flow logs of the ALB's ENIs show none",
+}
+
+
+def _gb(value: float) -> str:
+    return f"{value:,.3f} GB"
+
+
+def _money(value: float | None) -> str:
+    return "n/a (no CUR rate)" if value is None else f"${value:,.2f}"
+
+
+def _subject(text: str) -> str:
+    return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 1] + "…"
+
+
+def status_counts(results: Iterable[Mapping]) -> dict[str, int]:
+    counts = Counter(str(r["status"]) for r in results)
+    return {status.value: counts.get(status.value, 0) for status in Status}
+
+
+def message_attributes(day: str, counts: Mapping[str, int], kind: str) -> dict[str, dict[str, str]]:
+    """SNS message attributes, for subscription filter policies (e.g. only MISMATCH > 0)."""
+    attributes = {
+        "kind": {"DataType": "String", "StringValue": kind},
+        "date": {"DataType": "String", "StringValue": day},
+    }
+    for status, count in counts.items():
+        attributes[status.lower()] = {"DataType": "Number", "StringValue": str(count)}
+    return attributes
+
+
+def alert(day: str, results: list[Mapping], cur_covers_day: bool, console_url: str | None) -> dict:
+    """Subject, body and attributes for the day's alerted ALBs (None when nothing is alerted)."""
+    alerted = [r for r in results if Status(r["status"]) in ALERTED]
+    counts = status_counts(results)
+    worst = max(alerted, key=lambda r: abs(r["delta_gb"]), default=None)
+    subject = _subject(
+        f"ALB egress {day}: {len(alerted)} of {len(results)} ALBs need attention"
+        + (f" (largest: {worst['load_balancer']} {worst['delta_gb']:+.2f} GB)" if worst else "")
+    )
+    lines = [
+        f"ALB internet egress reconciliation for {day} (UTC)",
+        "",
+        f"{len(alerted)} of {len(results)} watched ALBs need attention. "
+        "Flow GB = bytes of the ALB's ENIs to the internet in VPC Flow Logs / 2^30; "
+        "CUR GB = AWSELB DataTransfer-Out-Bytes billed for the ALB.",
+        "",
+    ]
+    for r in alerted:
+        status = Status(r["status"])
+        pct = "n/a" if r["delta_pct"] is None else f"{r['delta_pct']:+.2f} %"
+        lines += [
+            f"■ {r['load_balancer']}  —  {status.value}: {EXPLANATIONS[status]}",
+            f"    flow logs  {_gb(r['flow_log_gb'])}  ({r['flow_log_bytes']:,} bytes, {r['eni_count']} ENIs)",
+            f"    CUR        {_gb(r['cur_gb'])}  ({_money(r['cur_unblended_cost'])} unblended)",
+            f"    delta      {r['delta_gb']:+,.3f} GB  ({pct})",
+            f"    estimated impact at the CUR's effective rate: {_money(r['estimated_impact_usd'])}",
+            f"    {r['load_balancer_arn']}",
+        ]
+        if r.get("skipdata_records"):
+            lines.append(
+                f"    caveat: {r['skipdata_records']} SKIPDATA flow-log records - records were lost, "
+                "so flow GB is a lower bound"
+            )
+        if r["eni_count"] == 0:
+            lines.append(
+                "    caveat: no ENI of this ALB is in the inventory for the day - check the recorder"
+            )
+        lines.append("")
+    lines.append("All ALBs: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    if not cur_covers_day:
+        lines.append("The CUR does not cover the whole day yet; ALBs with traffic are PENDING_CUR.")
+    if console_url:
+        lines += ["", f"Execution: {console_url}"]
+    lines += [
+        "",
+        "What to do: a MISMATCH above a few percent usually means traffic on ENIs the inventory "
+        "does not know, missing flow-log files, or billing adjustments. Re-run the day after the "
+        'CUR settles (24-48 h) with input {"date": "' + day + '"}.',
+    ]
+    return {
+        "subject": subject,
+        "message": "\n".join(lines),
+        "attributes": message_attributes(day, counts, "mismatch"),
+    }
+
+
+def failure(day: str | None, state: str, error: str, cause: str, console_url: str | None) -> dict:
+    label = day or "unknown day"
+    subject = _subject(f"ALB egress reconciliation FAILED for {label} in {state}: {error}")
+    lines = [
+        f"The reconciliation pipeline failed for {label}.",
+        "",
+        f"state: {state}",
+        f"error: {error}",
+        f"cause: {cause[:3000]}",
+    ]
+    if console_url:
+        lines += ["", f"Execution: {console_url}"]
+    lines += ["", 'Fix the cause, then re-run the day from the console with input {"date": "' + label + '"}.']
+    return {
+        "subject": subject,
+        "message": "\n".join(lines),
+        "attributes": {
+            "kind": {"DataType": "String", "StringValue": "pipeline_failed"},
+            "date": {"DataType": "String", "StringValue": label},
+        },
+    }
+
+
+def console_url(execution_arn: str | None) -> str | None:
+    if not execution_arn or not execution_arn.startswith("arn:"):
+        return None
+    region = execution_arn.split(":")[3]
+    return (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{execution_arn}"
+    )

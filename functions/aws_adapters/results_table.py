@@ -1,0 +1,62 @@
+"""The reconciliation results in DynamoDB: one item per (date, ALB); re-running a date replaces it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from . import client
+
+_serialize = TypeSerializer().serialize
+_deserialize = TypeDeserializer().deserialize
+BY_LOAD_BALANCER_INDEX = "ByLoadBalancer"
+
+
+def _dynamo_value(value):
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return float(value) if value.as_tuple().exponent < 0 else int(value)
+    return value
+
+
+class ResultsTable:
+    def __init__(self, table_name: str, dynamodb=None) -> None:
+        self.table_name = table_name
+        self._dynamodb = dynamodb or client("dynamodb")
+
+    def items_of_day(self, day: str) -> list[dict]:
+        items = []
+        pages = self._dynamodb.get_paginator("query").paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="#d = :day",
+            ExpressionAttributeNames={"#d": "date"},
+            ExpressionAttributeValues={":day": {"S": day}},
+        )
+        for page in pages:
+            items.extend(
+                {k: _plain(_deserialize(v)) for k, v in item.items()} for item in page.get("Items", [])
+            )
+        return sorted(items, key=lambda i: i["load_balancer_arn"])
+
+    def replace_day(self, day: str, items: list[dict]) -> int:
+        """Writes the day's items and removes that day's items of ALBs no longer reported."""
+        keep = {item["load_balancer_arn"] for item in items}
+        for item in items:
+            if item["date"] != day:
+                raise ValueError(f"item of {item['date']} given for {day}")
+            self._dynamodb.put_item(
+                TableName=self.table_name,
+                Item={k: _serialize(_dynamo_value(v)) for k, v in item.items() if v is not None},
+            )
+        stale = [i["load_balancer_arn"] for i in self.items_of_day(day) if i["load_balancer_arn"] not in keep]
+        for arn in stale:
+            self._dynamodb.delete_item(
+                TableName=self.table_name, Key={"date": {"S": day}, "load_balancer_arn": {"S": arn}}
+            )
+        return len(stale)

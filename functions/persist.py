@@ -1,0 +1,70 @@
+"""Persist: stores the day's results (re-runs replace them) and publishes EMF metrics per ALB."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from aws_adapters.results_table import ResultsTable
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+_PER_ALB_METRICS = (
+    ("FlowLogGB", "flow_log_gb", MetricUnit.Gigabytes),
+    ("CurGB", "cur_gb", MetricUnit.Gigabytes),
+    ("DeltaGB", "delta_gb", MetricUnit.Gigabytes),
+    ("DeltaPercent", "delta_pct", MetricUnit.Percent),
+)
+
+
+def data_scanned_bytes(queries: object) -> int:
+    """Athena bytes scanned by the day's queries: every ``data_scanned_bytes`` in the Queries output."""
+    if isinstance(queries, dict):
+        return sum(
+            data_scanned_bytes(v) if k != "data_scanned_bytes" else int(v or 0) for k, v in queries.items()
+        )
+    if isinstance(queries, list):
+        return sum(data_scanned_bytes(v) for v in queries)
+    return 0
+
+
+@logger.inject_lambda_context(correlation_id_path="execution_id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: object) -> dict:
+    """``{"comparison": <Compare output>, "queries": <the Queries state's output>, "execution_id": ARN}``."""
+    comparison = event["comparison"]
+    scanned = data_scanned_bytes(event.get("queries"))
+    day = comparison["date"]
+    reconciled_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    items = [
+        {
+            **result,
+            "data_scanned_bytes": scanned,
+            "execution_arn": event.get("execution_id"),
+            "reconciled_at": reconciled_at,
+        }
+        for result in comparison["results"]
+    ]
+    removed = ResultsTable(os.environ["RESULTS_TABLE"]).replace_day(day, items)
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AlbEgressReconciliation")
+    for result in comparison["results"]:
+        for name, key, unit in _PER_ALB_METRICS:
+            if result.get(key) is None:
+                continue
+            with single_metric(name=name, unit=unit, value=result[key], namespace=namespace) as metric:
+                metric.add_dimension(name="LoadBalancer", value=result["load_balancer"])
+    for status in {r["status"] for r in comparison["results"]}:
+        count = sum(1 for r in comparison["results"] if r["status"] == status)
+        with single_metric(
+            name="Reconciliations", unit=MetricUnit.Count, value=count, namespace=namespace
+        ) as metric:
+            metric.add_dimension(name="Status", value=status)
+    metrics.add_metric(name="AlertedLoadBalancers", unit=MetricUnit.Count, value=comparison["alerted_count"])
+    logger.info("persisted", extra={"date": day, "items": len(items), "removed_stale": removed})
+    return {"date": day, "stored": len(items), "removed_stale": removed}
