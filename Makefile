@@ -27,6 +27,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint
+	$(VENV)/bin/statelint statemachine/reconcile.asl.json tests/fixtures/mini/statemachines/machine.asl.json
 
 build: install
 	@test -n "$(LAMBDA_PYTHON)" || { echo "python3.12 not found (PATH or pyenv): sam build needs the Lambda runtime's Python"; exit 1; }
@@ -39,7 +40,7 @@ build-check: build
 	$(PY) .ci/import_built_handlers.py $(BUILD_DIR) $(LAMBDA_PYTHON) $(RUNTIME_PROVIDED)
 
 demo: install
-	$(VENV)/bin/albrecon replay --events examples/events
+	$(VENV)/bin/albrecon demo --out demo-data
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis

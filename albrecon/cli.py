@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -96,6 +97,74 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_run(run, as_json: bool) -> None:
+    from .pipeline import format_table
+
+    if as_json:
+        print(json.dumps(run.as_json(), indent=2))
+        return
+    print(format_table(run))
+    for alert in run.alerts:
+        print()
+        print(f"ALERT published to the topic - subject: {alert['subject']}")
+        print(alert["message"])
+
+
+def _local(args: argparse.Namespace) -> int:
+    """Runs the real state machine over a data directory (DESIGN §5), events replayed first."""
+    from .pipeline import LocalPipeline
+
+    if not args.data.is_dir():
+        raise FileNotFoundError(f"no data directory at {args.data}")
+    if args.date is not None:
+        parse_day(args.date)  # a clear error before anything starts; the state machine checks again
+    started = time.perf_counter()
+    with LocalPipeline(args.data, verbose=args.verbose) as pipeline:
+        run = pipeline.run(args.date)
+        if args.verbose:
+            print(f"replayed events: {pipeline.replayed}", file=sys.stderr)
+            print(run.report.describe(), file=sys.stderr)
+    _print_run(run, args.json)
+    if not args.json:
+        print(f"\n(local run: {time.perf_counter() - started:.1f} s)")
+    return 0 if run.report.status == "SUCCEEDED" else 1
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Generates a sample day (one matching and one mismatching ALB) and runs the pipeline on it."""
+    from datetime import UTC, datetime, timedelta
+
+    from .pipeline import LocalPipeline
+
+    day = (datetime.now(UTC).date() - timedelta(days=2)).isoformat()
+    spec = DatasetSpec(
+        day=parse_day(day),
+        albs=[
+            AlbSpec("shop-frontend", "3f2b1c0d9e8a7b6c", enis=3),  # billed as measured
+            AlbSpec("payments-api", "9a8b7c6d5e4f3a2b", enis=2, cur_factor=1.08),  # billed 8 % more
+        ],
+        records_per_day=args.records,
+    )
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    started = time.perf_counter()
+    truth = generate(spec, args.out)
+    print(
+        f"1. Generated {day} in {args.out}/: {truth['flow_log_records']:,} flow-log records in "
+        f"{truth['flow_log_files']} gzip files, {truth['cur_rows']:,} hourly CUR rows (Parquet), "
+        f"{truth['cloudtrail_events']} CloudTrail events"
+    )
+    print(
+        "2. Replaying the CloudTrail events through the recorder Lambda, then running the state machine...\n"
+    )
+    with LocalPipeline(args.out) as pipeline:
+        run = pipeline.run(day)
+    _print_run(run, as_json=False)
+    elapsed = time.perf_counter() - started
+    print(f"\n(demo: {elapsed:.1f} s; re-run with: .venv/bin/albrecon local --data {args.out} --date {day})")
+    return 0 if run.report.status == "SUCCEEDED" else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="albrecon", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +197,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--malformed-lines", type=int, default=0)
     gen.add_argument("--seed", type=int, default=7)
     gen.set_defaults(run=_generate)
+
+    local = commands.add_parser("local", help="run the reconciliation of a day locally over a data directory")
+    local.add_argument(
+        "--data", type=Path, required=True, help="data directory (parameters.json, s3/, events/)"
+    )
+    local.add_argument("--date", help="UTC day YYYY-MM-DD (default: as the nightly schedule would pick)")
+    local.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    local.add_argument("--verbose", action="store_true", help="Lambda logs and the state-by-state history")
+    local.set_defaults(run=_local)
+
+    demo = commands.add_parser("demo", help="generate a sample day and reconcile it locally")
+    demo.add_argument("--out", type=Path, default=Path("demo-data"))
+    demo.add_argument("--records", type=int, default=50_000)
+    demo.set_defaults(run=_demo)
     return parser
 
 
