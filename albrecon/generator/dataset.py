@@ -248,7 +248,9 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
     alb_hour_bytes: dict[str, np.ndarray] = {a.name: np.zeros(24, dtype=np.int64) for a in spec.albs}
     writer = _FlowLogWriter(spec, data_dir, fmt)
 
-    alb_enis = [i for i, e in enumerate(enis) if e.alb is not None and e.alb.flow_logs]
+    # ENIs of ALBs without a flow log still carry traffic (the CUR bills it); it is just not logged.
+    alb_enis = [i for i, e in enumerate(enis) if e.alb is not None]
+    logged = np.array([e.alb is None or e.alb.flow_logs for e in enis])
     weights = np.array([enis[i].alb.weight for i in alb_enis]) if alb_enis else np.array([])
     windows = range(day_start - 3 * CAPTURE_WINDOW, day_end + 3 * CAPTURE_WINDOW, CAPTURE_WINDOW)
     per_window = spec.records_per_day / (86400 / CAPTURE_WINDOW)
@@ -287,13 +289,19 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
             start = window + rng.integers(0, CAPTURE_WINDOW, n)
             end = np.minimum(start + rng.integers(1, CAPTURE_WINDOW, n), window + CAPTURE_WINDOW + 5)
             size = np.maximum(40, rng.lognormal(mean=11.0, sigma=1.6, size=n).astype(np.int64))
-            direction, path_values = KIND_DIRECTION[kind], KIND_PATH[kind]
-            action, is_counted = KIND_ACTION[kind], KIND_COUNTED[kind]
+            is_counted = KIND_COUNTED[kind]
             in_day = (start >= day_start) & (start < day_end)
-            np.add.at(counted, owner[is_counted & in_day], size[is_counted & in_day])
             for alb_index, alb in enumerate(spec.albs):
                 mask = is_counted & in_day & (alb_of_eni[owner] == alb_index)
                 np.add.at(alb_hour_bytes[alb.name], hour_of(start[mask]), size[mask])
+            visible = logged[owner]
+            if not visible.all():
+                owner, kind, start, end, size = (a[visible] for a in (owner, kind, start, end, size))
+                is_counted, in_day, n = is_counted[visible], in_day[visible], int(visible.sum())
+                if n == 0:
+                    continue
+            np.add.at(counted, owner[is_counted & in_day], size[is_counted & in_day])
+            direction, path_values, action = KIND_DIRECTION[kind], KIND_PATH[kind], KIND_ACTION[kind]
             egress = direction == "egress"
             values = {
                 "version": np.full(n, 5),
@@ -326,8 +334,8 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
             delivered = window + CAPTURE_WINDOW + rng.integers(60, 540, n)
             writer.add(delivered - delivered % DELIVERY_SLOT, _columns(fmt, values, n))
         # NODATA / SKIPDATA records: most fields "-" (AWS's documented shape).
-        status_rows = [(i, "SKIPDATA") for i in live if window in skip_windows[i]]
-        status_rows += [(i, "NODATA") for i in live if rng.random() < 0.02]
+        status_rows = [(i, "SKIPDATA") for i in live if logged[i] and window in skip_windows[i]]
+        status_rows += [(i, "NODATA") for i in live if logged[i] and rng.random() < 0.02]
         if status_rows:
             owners = np.array([i for i, _ in status_rows])
             statuses = np.array([s for _, s in status_rows], dtype=object)

@@ -14,7 +14,9 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   get_query_results / stop_query_execution``: answered by the embedded engine.
 - ``moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_factory.
   state_task_service_for``: returns :class:`StateTaskServiceAthena` for ``athena`` resources,
-  which supports ``startQueryExecution`` (request-response and ``.sync``) and the other calls.
+  which supports ``startQueryExecution`` (request-response and ``.sync``) and the other calls;
+  its ``.sync`` loop stands in for ``StateTaskServiceCallback._eval_integration_pattern``, which
+  in moto 5.2.5 calls ``interrupt_all()`` on a task-token endpoint that .sync-only services lack.
 - ``CustomErrorName`` as named in ``...state_parallel.branches_decl`` and
   ``...state_map.iteration.iteration_worker``: moto 5.2.5 re-raises a branch's or iteration's
   error as a custom error name, which refuses ``States.*`` names (``States.TaskFailed`` from a
@@ -129,9 +131,8 @@ class StateTaskServiceAthena(state_task_service_callback.StateTaskServiceCallbac
     execution as cause. Client errors fail the task as ``Athena.<ErrorCode>``.
     """
 
-    _PARAMETERS: ClassVar[
-        dict[str, set[str]]
-    ] = {  # per action, as the Step Functions Athena integration documents them
+    # per action, as the Step Functions Athena integration documents them
+    _PARAMETERS: ClassVar[dict[str, set[str]]] = {
         "startqueryexecution": {
             "QueryString",
             "ClientRequestToken",
@@ -147,11 +148,24 @@ class StateTaskServiceAthena(state_task_service_callback.StateTaskServiceCallbac
     }
 
     def __init__(self) -> None:
-        # WaitForTaskToken is listed only because moto's callback base class dereferences the
-        # task-token endpoint after every .sync pattern (moto 5.2.5); Athena itself offers .sync.
-        super().__init__(
-            supported_integration_patterns={ResourceCondition.Sync, ResourceCondition.WaitForTaskToken}
+        super().__init__(supported_integration_patterns={ResourceCondition.Sync})
+
+    def _eval_integration_pattern(self, env, resource_runtime_part, normalised_parameters, state_credentials):
+        """The base class's .sync loop without its task-token listener: moto 5.2.5 dereferences that
+        listener's endpoint even when the integration has none (``None.interrupt_all()``)."""
+        task_output = env.stack.pop()
+        self.timeout.eval(env=env)
+        env.stack.pop()  # the state's TimeoutSeconds: the execution's own timeout still applies
+        env.stack.append(task_output)
+        resolve = self._build_sync_resolver(
+            env, resource_runtime_part, normalised_parameters, state_credentials
         )
+        while env.is_running():
+            outcome = resolve()
+            if outcome is not None:
+                env.stack.append(outcome)
+                return
+            time.sleep(0.05)
 
     def _get_supported_parameters(self) -> set[str] | None:
         return self._PARAMETERS.get(self.resource.api_action.lower())

@@ -180,7 +180,12 @@ class LocalAws:
 
     def _provision_AWS_S3_Bucket(self, logical_id: str, props: dict) -> None:
         name = props.get("BucketName") or self._physical_name(logical_id).lower()
-        self.client("s3").create_bucket(Bucket=name)
+        location = (
+            {}
+            if self.region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+        )
+        self.client("s3").create_bucket(Bucket=name, **location)
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 import boto3
@@ -12,7 +13,11 @@ from botocore.config import Config
 RETRYING = Config(retries={"mode": "standard", "max_attempts": 8})
 
 
-@cache
 def client(service: str):
-    """One client per service per process (reused across warm invocations)."""
-    return boto3.client(service, config=RETRYING)
+    """One client per service and region per process (reused across warm invocations)."""
+    return _client(service, os.environ.get("AWS_REGION"))
+
+
+@cache
+def _client(service: str, region: str | None):
+    return boto3.client(service, region_name=region, config=RETRYING)

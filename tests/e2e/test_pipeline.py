@@ -1,0 +1,246 @@
+"""Every scenario of the nightly job, end to end; each asserts the execution, the stored results
+and what the alert topic received."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from albrecon.generator.dataset import GIB, AlbSpec
+
+from .conftest import DAY, results_by_name
+
+pytestmark = pytest.mark.slow
+D = DAY.isoformat()
+
+
+def test_match_and_mismatch(scenario):
+    data = scenario()
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED", run.report.describe()
+    got, truth = results_by_name(run), data.by_name()
+    assert set(got) == {"Test751", "Test7510"}  # exact names: Test751 never picks up Test7510's ENIs
+    for name, expected in truth.items():
+        assert got[name]["flow_log_bytes"] == expected["flow_log_bytes"]
+        assert got[name]["flow_log_gb"] == pytest.approx(expected["flow_log_bytes"] / GIB)
+        assert got[name]["cur_gb"] == pytest.approx(expected["cur_gb"])
+        assert got[name]["eni_count"] == len(expected["eni_ids"])
+        assert got[name]["skipdata_records"] == expected["skipdata_records"]
+        assert got[name]["execution_arn"] == run.report.execution_arn
+        assert got[name]["data_scanned_bytes"] > 0
+    assert got["Test751"]["status"] == "MATCH"
+    assert got["Test7510"]["status"] == "MISMATCH"
+    assert got["Test7510"]["delta_pct"] == pytest.approx(100 * (1 / 1.10 - 1))
+    [alert] = run.alerts
+    assert len(alert["subject"]) <= 100 and D in alert["subject"] and "1 of 2" in alert["subject"]
+    assert "Test7510  —  MISMATCH" in alert["message"] and "Test751  —" not in alert["message"]
+    assert "estimated impact at the CUR's effective rate: $" in alert["message"]
+    assert alert["attributes"]["mismatch"] == {"Type": "Number", "Value": "1"}
+    assert alert["attributes"]["date"]["Value"] == D
+    assert run.as_json()["execution_status"] == "SUCCEEDED"
+
+
+def test_eni_created_and_deleted_mid_day_count_for_their_hours(scenario):
+    data = scenario()  # Test751: one ENI deleted at 09:45, one created at 13:20, one gone the day before
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    test751 = data.by_name()["Test751"]
+    enis = data.truth["enis"]
+    mid_day = [e for e in test751["eni_ids"] if enis[e]["egress_bytes"] and e in enis]
+    assert len(test751["eni_ids"]) == 4 and len(mid_day) == 4
+    gone = [e for e, i in enis.items() if i["load_balancer"] == "Test751" and not i["belongs_on_day"]]
+    assert len(gone) == 1
+    assert results_by_name(run)["Test751"]["eni_count"] == 4
+    assert results_by_name(run)["Test751"]["flow_log_bytes"] == test751["flow_log_bytes"]
+
+
+def test_missing_cur(scenario):
+    data = scenario(albs=[ALB_BILLED, AlbSpec("unbilled", "00000000000000bb", enis=2, billed=False)])
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED"
+    assert results_by_name(run)["unbilled"]["status"] == "MISSING_CUR"
+    assert results_by_name(run)["unbilled"]["cur_gb"] == 0
+    [alert] = run.alerts
+    assert "unbilled  —  MISSING_CUR" in alert["message"]
+    assert alert["attributes"]["missing_cur"]["Value"] == "1"
+
+
+def test_pending_cur_when_the_cur_does_not_cover_the_day(scenario):
+    data = scenario(cur_delivered_through=14)
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED"
+    assert {r["status"] for r in run.results} == {"PENDING_CUR"}
+    assert run.alerts == []
+    assert run.report.output["cur_covers_day"] is False
+
+
+def test_missing_flow_logs(scenario):
+    data = scenario(albs=[ALB_BILLED, AlbSpec("no-logs", "00000000000000cc", enis=2, flow_logs=False)])
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    no_logs = results_by_name(run)["no-logs"]
+    assert (
+        no_logs["status"] == "MISSING_FLOW_LOGS" and no_logs["flow_log_bytes"] == 0 and no_logs["cur_gb"] > 0
+    )
+    assert "no-logs  —  MISSING_FLOW_LOGS" in run.alerts[0]["message"]
+
+
+def test_no_enis_on_the_day_succeeds_quietly(scenario):
+    data = scenario()
+    for event_file in (data.root / "events").iterdir():
+        event_file.unlink()
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED"
+    assert run.report.output == {"date": D, "status": "NOTHING_TO_RECONCILE", "albs": 0, "alerted": 0}
+    assert not run.report.ran("Queries")
+    assert run.results == [] and run.alerts == []
+
+
+def test_load_balancer_names_filter(scenario):
+    data = scenario()
+    with data.pipeline(LoadBalancerNames="Test751") as pipeline:
+        run = pipeline.run(D)
+    assert [r["load_balancer"] for r in run.results] == ["Test751"]
+    assert run.results[0]["status"] == "MATCH"
+    assert run.alerts == []  # Test7510 mismatches but is not watched
+
+
+def test_region_prefixed_usage_types(scenario):
+    data = scenario(region="eu-west-1")
+    with data.pipeline(**{"AWS::Region": "eu-west-1"}) as pipeline:
+        run = pipeline.run(D)
+    got = results_by_name(run)
+    assert got["Test751"]["status"] == "MATCH" and got["Test7510"]["status"] == "MISMATCH"
+    assert got["Test751"]["load_balancer_arn"].startswith("arn:aws:elasticloadbalancing:eu-west-1:")
+    assert got["Test751"]["cur_gb"] == pytest.approx(data.by_name()["Test751"]["cur_gb"])
+
+
+def test_athena_throttling_is_retried_with_backoff_then_succeeds(scenario):
+    data = scenario()
+    with data.pipeline() as pipeline:
+        pipeline.aws.faults.fail("athena", "StartQueryExecution", "TooManyRequestsException", on_calls=[1, 2])
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED", run.report.describe()
+    assert len(pipeline.aws.faults.injected) == 2
+    assert pipeline.aws.retry_clock.requested  # back-off intervals were asked for
+    assert len(run.results) == 2
+
+
+def test_athena_failure_retried_then_alerted(scenario):
+    data = scenario()
+    with data.pipeline() as pipeline:
+        pipeline.aws.faults.fail(
+            "athena", "StartQueryExecution", "TooManyRequestsException", on_calls=range(1, 50)
+        )
+        run = pipeline.run(D)
+    assert run.report.status == "FAILED" and run.report.error == "ReconciliationFailed"
+    # MaxAttempts 4, IntervalSeconds 5, BackoffRate 2: 5, 10, 20, 40 s (before jitter) per query state
+    assert max(pipeline.aws.retry_clock.requested) <= 40 and len(pipeline.aws.retry_clock.requested) >= 4
+    [alert] = run.alerts
+    assert alert["subject"].startswith(f"ALB egress reconciliation FAILED for {D} in CreateTables")
+    assert "Athena.TooManyRequestsException" in alert["message"]
+    assert "console.aws.amazon.com/states" in alert["message"]
+    assert alert["attributes"]["kind"]["Value"] == "pipeline_failed"
+    assert run.results == []
+
+
+def test_query_failure_is_alerted_with_athenas_reason(scenario):
+    data = scenario()
+    with data.pipeline() as pipeline:
+        # A table of the same name but another layout already exists (IF NOT EXISTS keeps it): the
+        # egress query cannot read it, Athena fails the query, the .sync task fails, the alert says so.
+        pipeline.aws.athena.execute(
+            "CREATE EXTERNAL TABLE alb_egress_reconciliation.vpc_flow_logs (x int) "
+            "PARTITIONED BY (`date` date) LOCATION 's3://demo-flow-logs/elsewhere/'"
+        )
+        run = pipeline.run(D)
+    assert run.report.status == "FAILED"
+    [alert] = run.alerts
+    assert " in Queries: States.TaskFailed" in alert["subject"]
+
+
+def test_sns_failure_fails_the_execution_but_keeps_the_results(scenario):
+    data = scenario()
+    with data.pipeline() as pipeline:
+        pipeline.aws.faults.fail("sns", "Publish", "InternalErrorException", on_calls=range(1, 20))
+        run = pipeline.run(D)
+    assert run.report.status == "FAILED" and run.report.error == "ReconciliationFailed"
+    assert run.alerts == []
+    assert len(run.results) == 2  # persisted before the alert
+    assert run.report.ran("PublishAlert") and run.report.ran("PublishFailure")
+
+
+@pytest.mark.parametrize(
+    "bad_input",
+    [
+        {"date": "2026-13-01"},
+        {"date": "yesterday"},
+        {"date": "2026-11-20'; DROP TABLE x; --"},
+        {"date": (datetime.now(UTC).date() + timedelta(days=1)).isoformat()},
+        {"date": "2019-01-01"},
+        {"Date": "2026-11-20"},
+    ],
+)
+def test_invalid_manual_input_fails_fast_without_alert(scenario, bad_input):
+    data = scenario()
+    with data.pipeline() as pipeline:
+        run = pipeline.run(None, execution_input=bad_input)
+    assert run.report.status == "FAILED"
+    assert run.report.error == "InvalidReconcileInput"
+    assert [s.name for s in run.report.states] == ["Plan", "InvalidInput"]
+    assert run.alerts == [] and run.results == []
+
+
+def test_scheduled_run_reconciles_start_minus_lag(scenario):
+    lag = (datetime.now(UTC).date() - DAY).days
+    data = scenario()
+    with data.pipeline(ReconcileLagDays=str(lag)) as pipeline:
+        run = pipeline.run(None, execution_input={})
+    assert run.date == D and run.report.status == "SUCCEEDED"
+    assert len(run.results) == 2
+
+
+def test_rerun_replaces_the_days_results(scenario):
+    data = scenario()
+    with data.pipeline() as pipeline:
+        first = pipeline.run(D)
+        table = pipeline.aws.client("dynamodb")
+        table.put_item(  # a result of an ALB the day no longer has
+            TableName=pipeline.aws.ref("ResultsTable"),
+            Item={
+                "date": {"S": D},
+                "load_balancer_arn": {
+                    "S": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/old/00000000000000dd"
+                },
+                "load_balancer": {"S": "old"},
+                "status": {"S": "MISMATCH"},
+            },
+        )
+        second = pipeline.run(D)
+    assert [r["load_balancer"] for r in second.results] == [r["load_balancer"] for r in first.results]
+    assert {r["execution_arn"] for r in second.results} == {second.report.execution_arn}
+    assert json.dumps(second.report.output["results"]) == json.dumps(first.report.output["results"])
+
+
+def test_emf_metrics_per_alb(scenario):
+    data = scenario()
+    with data.pipeline() as pipeline:
+        pipeline.run(D)
+        emitted = pipeline.aws.functions["PersistFunction"].metrics()
+    per_alb = {}
+    for doc in emitted:
+        if "LoadBalancer" in doc:
+            per_alb.setdefault(doc["LoadBalancer"], set()).update(
+                m["Name"] for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            )
+    assert per_alb == {
+        name: {"FlowLogGB", "CurGB", "DeltaGB", "DeltaPercent"} for name in ("Test751", "Test7510")
+    }
+
+
+ALB_BILLED = AlbSpec("billed", "00000000000000aa", enis=2)
+OLD_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/old/00000000000000dd"
