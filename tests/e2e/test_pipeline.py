@@ -213,9 +213,7 @@ def test_rerun_replaces_the_days_results(scenario):
             TableName=pipeline.aws.ref("ResultsTable"),
             Item={
                 "date": {"S": D},
-                "load_balancer_arn": {
-                    "S": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/old/00000000000000dd"
-                },
+                "load_balancer_arn": {"S": OLD_ARN},
                 "load_balancer": {"S": "old"},
                 "status": {"S": "MISMATCH"},
             },
