@@ -1,0 +1,44 @@
+from alb_egress import messages
+from alb_egress.reconcile import Status
+
+ROW = {
+    "load_balancer": "a" * 32,
+    "load_balancer_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/0123456789abcdef",
+    "eni_count": 2,
+    "flow_log_bytes": 2 * 2**30,
+    "flow_log_gb": 2.0,
+    "cur_gb": 2.5,
+    "cur_unblended_cost": 0.225,
+    "delta_gb": -0.5,
+    "delta_pct": -20.0,
+    "status": "MISMATCH",
+    "skipdata_records": 3,
+    "estimated_impact_usd": -0.045,
+}
+
+
+def test_alert_subject_fits_sns_and_body_reads_well():
+    rows = [ROW, {**ROW, "load_balancer": "ok", "status": "MATCH", "delta_gb": 0.0, "delta_pct": 0.0}]
+    alert = messages.alert("2026-11-20", rows, True, "https://console")
+    assert len(alert["subject"]) <= messages.SUBJECT_MAX
+    assert "1 of 2 ALBs need attention" in alert["subject"]
+    body = alert["message"]
+    assert "-0.500 GB  (-20.00 %)" in body and "impact at the CUR's effective rate: $-0.04" in body
+    assert "3 SKIPDATA" in body and "ok  —" not in body and "https://console" in body
+    assert alert["attributes"]["mismatch"] == {"DataType": "Number", "StringValue": "1"}
+    assert alert["attributes"]["match"]["StringValue"] == "1"
+    assert set(alert["attributes"]) == {"kind", "date"} | {s.value.lower() for s in Status}
+
+
+def test_failure_message():
+    failure = messages.failure("2026-11-20", "Queries", "States.TaskFailed", "x" * 10_000, None)
+    assert len(failure["subject"]) <= 100 and "Queries" in failure["subject"]
+    assert len(failure["message"]) < 4000 and '{"date": "2026-11-20"}' in failure["message"]
+
+
+def test_console_url():
+    arn = "arn:aws:states:eu-west-1:123456789012:execution:machine:run-1"
+    assert messages.console_url(arn).startswith(
+        "https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1"
+    )
+    assert messages.console_url(None) is None
