@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 LAMBDA_PYTHON ?= $(shell p=$$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1); [ -n "$$p" ] || p=$$(command -v python3.12); echo $$p)
 BUILD_DIR ?= .aws-sam/build
 
-.PHONY: install test lint build build-check demo clean
+.PHONY: install test lint build build-check demo clean test-sfn-local
 
 install: $(STAMP)
 
@@ -38,6 +38,14 @@ RUNTIME_PROVIDED := .aws-sam/runtime-provided
 build-check: build
 	test -d $(RUNTIME_PROVIDED) || $(LAMBDA_PYTHON) -m pip install --quiet --target $(RUNTIME_PROVIDED) boto3
 	$(PY) .ci/import_built_handlers.py $(BUILD_DIR) $(LAMBDA_PYTHON) $(RUNTIME_PROVIDED)
+
+# AWS Step Functions Local (Docker) with the mocked test cases; skipped with a reason without Docker.
+test-sfn-local: install
+	@if docker info >/dev/null 2>&1; then \
+	  docker compose -f tests/sfn_local/docker-compose.yml up -d --wait && \
+	  $(PY) -m pytest tests/sfn_local -v; status=$$?; \
+	  docker compose -f tests/sfn_local/docker-compose.yml down; exit $$status; \
+	else $(PY) -m pytest tests/sfn_local -v -rs; fi
 
 demo: install
 	$(VENV)/bin/albrecon demo --out demo-data
