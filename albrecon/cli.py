@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -14,6 +15,8 @@ from alb_egress.timeutil import parse_day
 
 from .events import EventFileError, read_event_files
 from .generator.dataset import AlbSpec, DatasetSpec, generate
+from .operate import OperatorError
+from .output import results_table
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -165,6 +168,125 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if run.report.status == "SUCCEEDED" else 1
 
 
+# ---------------------------------------------------------------- a deployed stack
+def _stack(args: argparse.Namespace):
+    import boto3
+
+    from .operate import Stack
+
+    region = args.region or os.environ.get("AWS_REGION")  # boto3 itself reads only AWS_DEFAULT_REGION
+    return Stack.resolve(args.stack, boto3.session.Session(region_name=region))
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Starts a reconciliation of a past day on the deployed stack; --wait follows it to the end."""
+    from .operate import alert_of, follow, start_run
+
+    day = parse_day(args.date).isoformat()
+    stack = _stack(args)
+    arn = start_run(stack, day)
+    print(f"started {arn}")
+    if not args.wait:
+        return 0
+
+    def show(progress) -> None:
+        mark = {"entered": "→", "done": "✓", "failed": "✗"}.get(progress.event, "·")
+        print(f"  {mark} {progress.state} {progress.detail}".rstrip(), flush=True)
+
+    description = follow(stack, arn, show, poll=args.poll)
+    print(f"\nexecution {description['status']}")
+    output = json.loads(description.get("output") or "{}")
+    if output.get("status") == "NOTHING_TO_RECONCILE":
+        print(
+            f"no ENI of a watched ALB is recorded for {day}: nothing to reconcile (is the recorder deployed?)"
+        )
+    items = stack.results.items_of_day(day)
+    if items:
+        print(results_table(items))
+    alert = alert_of(stack, arn)
+    if alert:
+        print(f"\nALERT - {alert['subject']}\n{alert['message']}")
+    if description["status"] != "SUCCEEDED":
+        print(f"error: {description.get('error')}: {description.get('cause', '')[:500]}")
+        return 1
+    return 0
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    """Reconciles a range of days, a few at a time, skipping days already reconciled."""
+    from tqdm import tqdm
+
+    from .operate import backfill, date_range
+
+    days = date_range(parse_day(args.from_date), parse_day(args.to_date))
+    stack = _stack(args)
+    failed = []
+    with tqdm(total=len(days), unit="day", desc="backfill") as bar:
+
+        def done(outcome) -> None:
+            bar.update(1)
+            bar.set_postfix_str(f"{outcome.day} {outcome.status}")
+            if outcome.status not in ("SUCCEEDED", "SKIPPED"):
+                failed.append(outcome)
+
+        outcomes = backfill(stack, days, args.concurrency, args.force, done, poll=args.poll)
+    skipped = sum(1 for o in outcomes if o.status == "SKIPPED")
+    print(
+        f"{len(outcomes) - skipped} reconciled, {skipped} skipped (already reconciled), {len(failed)} failed"
+    )
+    for outcome in failed:
+        print(f"  {outcome.day}: {outcome.status} {outcome.execution_arn}")
+    return 1 if failed else 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    """The stored results, as a table, JSON or CSV."""
+    import csv
+
+    from .operate import history
+
+    items = history(_stack(args), args.alb, args.days)
+    if args.json:
+        print(json.dumps(items, indent=2, default=str))
+    elif args.csv:
+        columns = [
+            "date",
+            "load_balancer",
+            "load_balancer_arn",
+            "eni_count",
+            "flow_log_bytes",
+            "flow_log_gb",
+            "cur_gb",
+            "cur_unblended_cost",
+            "delta_gb",
+            "delta_pct",
+            "status",
+            "skipdata_records",
+            "execution_arn",
+        ]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(items)
+    elif items:
+        print(results_table(items))
+    else:
+        print("no stored results in that window")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """A chart of flow-log GB vs CUR GB per ALB per day, mismatches marked."""
+    from .operate import date_range
+    from .report import write_report
+
+    days = date_range(parse_day(args.from_date), parse_day(args.to_date))
+    stack = _stack(args)
+    items = [item for day in days for item in stack.results.items_of_day(day.isoformat())]
+    write_report(items, args.out, f"ALB internet egress: flow logs vs CUR, {days[0]} to {days[-1]}")
+    print(f"wrote {args.out} ({len(items)} results)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="albrecon", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +333,48 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("demo-data"))
     demo.add_argument("--records", type=int, default=50_000)
     demo.set_defaults(run=_demo)
+
+    def stack_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--stack",
+            default=os.environ.get("ALBRECON_STACK", "alb-egress-reconciliation"),
+            help="the deployed stack's name (default: $ALBRECON_STACK or alb-egress-reconciliation)",
+        )
+        command.add_argument("--region", default=None, help="the stack's region (default: your AWS config)")
+
+    run = commands.add_parser("run", help="reconcile a past day on the deployed stack")
+    run.add_argument("--date", required=True, help="UTC day YYYY-MM-DD")
+    run.add_argument("--wait", action="store_true", help="follow it state by state, then print the results")
+    run.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
+    stack_options(run)
+    run.set_defaults(run=_run)
+
+    back = commands.add_parser("backfill", help="reconcile a range of days on the deployed stack")
+    back.add_argument("--from", dest="from_date", required=True, help="first UTC day YYYY-MM-DD")
+    back.add_argument("--to", dest="to_date", required=True, help="last UTC day YYYY-MM-DD")
+    back.add_argument(
+        "--concurrency", type=int, default=3, help="executions at a time (each runs <= 2 queries)"
+    )
+    back.add_argument("--force", action="store_true", help="re-run days that already have results")
+    back.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)
+    stack_options(back)
+    back.set_defaults(run=_backfill)
+
+    hist = commands.add_parser("history", help="the stored results")
+    hist.add_argument("--alb", help="one ALB's name")
+    hist.add_argument("--days", type=int, default=30)
+    shape = hist.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true")
+    shape.add_argument("--csv", action="store_true")
+    stack_options(hist)
+    hist.set_defaults(run=_history)
+
+    rep = commands.add_parser("report", help="chart flow-log GB vs CUR GB per ALB per day (.html or .png)")
+    rep.add_argument("--from", dest="from_date", required=True)
+    rep.add_argument("--to", dest="to_date", required=True)
+    rep.add_argument("--out", type=Path, required=True, help="FILE.html or FILE.png")
+    stack_options(rep)
+    rep.set_defaults(run=_report)
     return parser
 
 
@@ -218,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (EventFileError, FileNotFoundError, ValueError) as error:
+    except (EventFileError, FileNotFoundError, ValueError, OperatorError) as error:
         print(f"albrecon: error: {error}", file=sys.stderr)
         return 2
 

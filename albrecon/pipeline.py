@@ -15,6 +15,7 @@ from .events import read_event_files
 from .local.execution import ExecutionReport
 from .local.lambdas import FunctionError
 from .local.runtime import LocalAws
+from .output import results_table
 
 RESULT_FIELDS = (
     "load_balancer",
@@ -109,22 +110,11 @@ class LocalPipeline:
 
 
 def format_table(run: DayRun) -> str:
-    """The result table people read in a terminal."""
-    header = f"{'ALB':<24} {'ENIs':>4} {'flow GB':>12} {'CUR GB':>12} {'delta GB':>11} {'delta %':>9}  status"
-    lines = [
-        f"Reconciliation of {run.date} (UTC): execution {run.report.status}",
-        "",
-        header,
-        "-" * len(header),
-    ]
-    for r in run.results:
-        pct = "-" if r.get("delta_pct") is None else f"{r['delta_pct']:+.2f}"
-        lines.append(
-            f"{r['load_balancer']:<24} {r['eni_count']:>4} {r['flow_log_gb']:>12.4f} {r['cur_gb']:>12.4f} "
-            f"{r['delta_gb']:>+11.4f} {pct:>9}  {r['status']}"
-        )
-    if not run.results:
-        lines.append("(no results stored for the day)")
+    """The day's result table and, when the execution failed, why."""
+    lines = [f"Reconciliation of {run.date} (UTC): execution {run.report.status}", ""]
+    lines.append(
+        results_table(run.results, with_date=False) if run.results else "(no results stored for the day)"
+    )
     if run.report.error:
         lines += ["", f"error: {run.report.error}", f"cause: {(run.report.cause or '')[:500]}"]
     return "\n".join(lines)

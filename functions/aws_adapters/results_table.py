@@ -30,19 +30,31 @@ class ResultsTable:
         self.table_name = table_name
         self._dynamodb = dynamodb or client("dynamodb")
 
-    def items_of_day(self, day: str) -> list[dict]:
+    def _query(self, **arguments: object) -> list[dict]:
         items = []
-        pages = self._dynamodb.get_paginator("query").paginate(
-            TableName=self.table_name,
+        for page in self._dynamodb.get_paginator("query").paginate(TableName=self.table_name, **arguments):
+            items.extend(
+                {k: _plain(_deserialize(v)) for k, v in item.items()} for item in page.get("Items", [])
+            )
+        return items
+
+    def items_of_day(self, day: str) -> list[dict]:
+        items = self._query(
             KeyConditionExpression="#d = :day",
             ExpressionAttributeNames={"#d": "date"},
             ExpressionAttributeValues={":day": {"S": day}},
         )
-        for page in pages:
-            items.extend(
-                {k: _plain(_deserialize(v)) for k, v in item.items()} for item in page.get("Items", [])
-            )
         return sorted(items, key=lambda i: i["load_balancer_arn"])
+
+    def items_of_load_balancer(self, name: str, since: str) -> list[dict]:
+        """One ALB's results from ``since`` on (its name, through the ByLoadBalancer index)."""
+        items = self._query(
+            IndexName=BY_LOAD_BALANCER_INDEX,
+            KeyConditionExpression="load_balancer = :alb AND #d >= :since",
+            ExpressionAttributeNames={"#d": "date"},
+            ExpressionAttributeValues={":alb": {"S": name}, ":since": {"S": since}},
+        )
+        return sorted(items, key=lambda i: (i["date"], i["load_balancer_arn"]))
 
     def replace_day(self, day: str, items: list[dict]) -> int:
         """Writes the day's items and removes that day's items of ALBs no longer reported."""

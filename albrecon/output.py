@@ -1,0 +1,35 @@
+"""The result table people read in a terminal (local runs, deployed runs, history)."""
+
+from __future__ import annotations
+
+COLUMNS = (
+    ("date", "<10", "{}"),
+    ("load_balancer", "<24", "{}"),
+    ("eni_count", ">4", "{}"),
+    ("flow_log_gb", ">12", "{:.4f}"),
+    ("cur_gb", ">12", "{:.4f}"),
+    ("delta_gb", ">11", "{:+.4f}"),
+    ("delta_pct", ">9", "{:+.2f}"),
+    ("status", "", "{}"),
+)
+HEADINGS = {
+    "load_balancer": "ALB",
+    "eni_count": "ENIs",
+    "flow_log_gb": "flow GB",
+    "cur_gb": "CUR GB",
+    "delta_gb": "delta GB",
+    "delta_pct": "delta %",
+}
+
+
+def results_table(items: list[dict], with_date: bool = True) -> str:
+    columns = [c for c in COLUMNS if with_date or c[0] != "date"]
+    header = "  ".join(f"{HEADINGS.get(name, name):{align}}" for name, align, _ in columns)
+    lines = [header, "-" * len(header)]
+    for item in items:
+        cells = []
+        for name, align, shape in columns:
+            value = item.get(name)
+            cells.append(f"{'-' if value is None else shape.format(value):{align}}")
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
