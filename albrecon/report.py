@@ -47,7 +47,8 @@ def _figure(items: list[dict], title: str):
         axis.set_title(alb, loc="left", fontsize=11)
         axis.set_ylabel("GB")
         axis.grid(axis="y", alpha=0.3)
-        axis.legend(loc="upper right", fontsize=8)
+        axis.set_ylim(0, max([*flow, *cur, 0.001]) * 1.3)  # headroom for the marks and the legend
+        axis.legend(loc="upper right", fontsize=8, ncol=2, frameon=False)
     axes[-1, 0].set_xticks(range(len(days)), days, rotation=45, ha="right", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
