@@ -16,7 +16,7 @@ from alb_egress.timeutil import parse_day
 from .events import EventFileError, read_event_files
 from .generator.dataset import AlbSpec, DatasetSpec, generate
 from .operate import OperatorError
-from .output import results_table
+from .output import RESULT_FIELDS, results_table
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -249,21 +249,7 @@ def _history(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(items, indent=2, default=str))
     elif args.csv:
-        columns = [
-            "date",
-            "load_balancer",
-            "load_balancer_arn",
-            "eni_count",
-            "flow_log_bytes",
-            "flow_log_gb",
-            "cur_gb",
-            "cur_unblended_cost",
-            "delta_gb",
-            "delta_pct",
-            "status",
-            "skipdata_records",
-            "execution_arn",
-        ]
+        columns = ["date", *RESULT_FIELDS, "cur_unblended_cost", "skipdata_records", "execution_arn"]
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(items)

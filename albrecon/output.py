@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+# The fields of a result that `albrecon local --json` prints (and the CSV of `history` starts with).
+RESULT_FIELDS = (
+    "load_balancer",
+    "load_balancer_arn",
+    "eni_count",
+    "flow_log_bytes",
+    "flow_log_gb",
+    "cur_gb",
+    "delta_gb",
+    "delta_pct",
+    "status",
+)
+
 COLUMNS = (
     ("date", "<10", "{}"),
     ("load_balancer", "<24", "{}"),

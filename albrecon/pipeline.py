@@ -15,19 +15,8 @@ from .events import read_event_files
 from .local.execution import ExecutionReport
 from .local.lambdas import FunctionError
 from .local.runtime import LocalAws
-from .output import results_table
+from .output import RESULT_FIELDS, results_table
 
-RESULT_FIELDS = (
-    "load_balancer",
-    "load_balancer_arn",
-    "eni_count",
-    "flow_log_bytes",
-    "flow_log_gb",
-    "cur_gb",
-    "delta_gb",
-    "delta_pct",
-    "status",
-)
 STATE_MACHINE = "ReconcileStateMachine"
 ALERT_TOPIC = "AlertTopic"
 

@@ -538,27 +538,12 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
     add(period_start, "AWSELB", "", "", None, 0.0, 0.0, item_type="Tax", unit="")
 
     table = pa.table({k: pa.array(v, type=_CUR_COLUMNS[k]) for k, v in rows.items()})
+    # As AWS delivers them, written independently of the pipeline's own layout code (statements.py).
+    report = data_dir / "s3" / spec.cur_bucket / spec.cur_prefix / spec.cur_report_name
     if spec.cur_format == "legacy":
-        folder = (
-            data_dir
-            / "s3"
-            / spec.cur_bucket
-            / spec.cur_prefix
-            / spec.cur_report_name
-            / spec.cur_report_name
-            / f"year={spec.day.year}"
-            / f"month={spec.day.month}"
-        )
+        folder = report / spec.cur_report_name / f"year={spec.day.year}" / f"month={spec.day.month}"
     else:
-        folder = (
-            data_dir
-            / "s3"
-            / spec.cur_bucket
-            / spec.cur_prefix
-            / spec.cur_report_name
-            / "data"
-            / f"BILLING_PERIOD={spec.day:%Y-%m}"
-        )
+        folder = report / "data" / f"BILLING_PERIOD={spec.day:%Y-%m}"
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, folder / f"{spec.cur_report_name}-00001.snappy.parquet", compression="snappy")
     return table.num_rows

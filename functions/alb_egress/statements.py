@@ -47,9 +47,15 @@ def create_flow_logs_table(settings: Settings) -> str:
 
 
 def create_cur_table(settings: Settings) -> str:
+    partitions = (
+        [("year", "string"), ("month", "string")]
+        if settings.cur_format == "legacy"
+        else [("billing_period", "string")]
+    )
     return sql.render(
-        f"cur_table_{settings.cur_format}",
+        "cur_table",
         table=sql.qualified(settings.database, settings.cur_table, ddl=True),
+        partition_columns=sql.column_definitions(partitions),
         location=sql.s3_location(settings.cur_bucket, *cur_root(settings)),
     )
 

@@ -1,5 +1,7 @@
--- CUR 2.0 (Data Exports, Parquet): <prefix>/<export>/data/BILLING_PERIOD=YYYY-MM/.
--- Same line_item_* names as the legacy CUR; resource ids need INCLUDE_RESOURCES=TRUE.
+-- The Cost and Usage Report (Parquet), for accounts without the CUR crawler's table: the legacy
+-- CUR's Athena-integration layout (year/month partitions) or CUR 2.0's (billing_period). Only the
+-- columns the reconciliation reads; Parquet columns are read by name, the line_item_* names are
+-- the same in both. Resource ids need "Include resource IDs" / INCLUDE_RESOURCES=TRUE.
 CREATE EXTERNAL TABLE IF NOT EXISTS {{table}} (
   `identity_line_item_id` string,
   `bill_invoice_id` string,
@@ -17,6 +19,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS {{table}} (
   `pricing_unit` string,
   `product_region` string
 )
-PARTITIONED BY (`billing_period` string)
+PARTITIONED BY (
+  {{partition_columns}}
+)
 STORED AS PARQUET
 LOCATION {{location}}
