@@ -26,6 +26,10 @@ module_name, attribute = sys.argv[2].rsplit(".", 1)
 import importlib
 handler = getattr(importlib.import_module(module_name), attribute)
 assert callable(handler), sys.argv[2]
+# The SQL templates travel inside the package (functions/alb_egress/sql -> athena/).
+from alb_egress import sql_render
+names = sql_render.template_names()
+assert len(names) >= 8 and all(sql_render.template_text(n) for n in names), names
 print(f"  ok  {sys.argv[3]}: {sys.argv[2]} ({sys.version.split()[0]})")
 """
 

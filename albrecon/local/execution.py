@@ -114,23 +114,34 @@ def run_execution(
 
 
 def _state_runs(history: list[dict]) -> list[StateRun]:
-    runs: list[StateRun] = []
+    """One run per StateEntered event; task events are attributed by following ``previousEventId``
+    back to the StateEntered they descend from (Parallel branches interleave in the history)."""
+    by_id = {event["id"]: event for event in history}
+    runs: dict[int, StateRun] = {}
     open_runs: dict[str, StateRun] = {}
     for event in history:
         kind = event["type"]
         if kind.endswith("StateEntered"):
             details = event["stateEnteredEventDetails"]
             run = StateRun(details["name"], event["timestamp"], _load(details.get("input")))
-            runs.append(run)
-            open_runs[details["name"]] = run
+            runs[event["id"]] = open_runs[details["name"]] = run
         elif kind.endswith("StateExited"):
             details = event["stateExitedEventDetails"]
             run = open_runs.pop(details["name"], None)
             if run is not None:
                 run.exited, run.output = event["timestamp"], _load(details.get("output"))
-        elif kind.startswith(("Task", "Lambda")) and kind not in ("TaskStateEntered", "TaskStateExited"):
-            previous = event.get("previousEventId")
-            target = next((r for r in reversed(runs) if r.exited is None), runs[-1] if runs else None)
-            if target is not None and previous is not None:
-                target.events.append(kind)
-    return runs
+        elif kind.startswith(("Task", "Lambda")):
+            entered = _entered_event(event, by_id)
+            if entered is not None and entered["id"] in runs:
+                runs[entered["id"]].events.append(kind)
+    return list(runs.values())
+
+
+def _entered_event(event: dict, by_id: dict[int, dict]) -> dict | None:
+    seen = 0
+    while event is not None and seen < 10_000:
+        if event["type"].endswith("StateEntered"):
+            return event
+        event = by_id.get(event.get("previousEventId"))
+        seen += 1
+    return None
