@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -88,6 +89,7 @@ class DatasetSpec:
     flow_logs_bucket: str = "demo-flow-logs"
     flow_logs_prefix: str = "vpc"
     flow_log_id: str = "fl-0a1b2c3d4e5f67890"
+    flow_logs_file_format: str = "text"  # or "parquet" (the flow log's Parquet delivery)
     cur_bucket: str = "demo-cur"
     cur_prefix: str = "billing"
     cur_report_name: str = "hourly-cur"
@@ -204,8 +206,13 @@ class _FlowLogWriter:
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha1(f"{self.spec.flow_log_id}{slot}".encode(), usedforsecurity=False).hexdigest()
         owner = f"{self.spec.account}_vpcflowlogs_{self.spec.region}_{self.spec.flow_log_id}"
-        name = f"{owner}_{stamp:%Y%m%dT%H%M}Z_{digest[:8]}.log.gz"
-        path = folder / name
+        if self.spec.flow_logs_file_format == "parquet":
+            path = folder / f"{owner}_{stamp:%Y%m%dT%H%M}Z_{digest[:8]}.log.parquet"
+            pq.write_table(_typed(table, self.fmt), path, compression="snappy")
+            self.files.append(path)
+            self.records += table.num_rows
+            return
+        path = folder / f"{owner}_{stamp:%Y%m%dT%H%M}Z_{digest[:8]}.log.gz"
         with gzip.open(path, "wb", compresslevel=6) as handle:
             handle.write((self.fmt.header + "\n").encode())
             pacsv.write_csv(
@@ -215,6 +222,17 @@ class _FlowLogWriter:
             )
         self.files.append(path)
         self.records += table.num_rows
+
+
+def _typed(table: pa.Table, fmt: FlowLogFormat) -> pa.Table:
+    """The Parquet delivery's columns: numbers as int32/int64, absent values as nulls (not "-")."""
+    arrow_types = {"int": pa.int32(), "bigint": pa.int64(), "string": pa.string()}
+    columns = []
+    for (_column, athena_type), field_name in zip(fmt.columns, fmt.fields, strict=True):
+        values = table.column(field_name)
+        values = pc.if_else(pc.equal(values, "-"), pa.scalar(None, pa.string()), values)
+        columns.append(values.cast(arrow_types[athena_type]))
+    return pa.Table.from_arrays(columns, names=[c for c, _ in fmt.columns])
 
 
 def _columns(fmt: FlowLogFormat, values: dict[str, np.ndarray | pa.Array], n: int) -> pa.Table:
@@ -355,7 +373,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
         writer.flush_before(window + CAPTURE_WINDOW)
     writer.flush_before(None)
 
-    if spec.malformed_lines:
+    if spec.malformed_lines and spec.flow_logs_file_format == "text":
         _append_malformed(writer, spec, fmt, day_start)
 
     cur_rows = _write_cur(spec, data_dir, alb_hour_bytes, rng)
@@ -364,6 +382,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
         "FlowLogsBucket": spec.flow_logs_bucket,
         "FlowLogsPrefix": spec.flow_logs_prefix,
         "FlowLogFormat": fmt.format_string(),
+        "FlowLogsFileFormat": spec.flow_logs_file_format,
         "CurBucket": spec.cur_bucket,
         "CurPrefix": spec.cur_prefix,
         "CurReportName": spec.cur_report_name,
@@ -648,7 +667,7 @@ def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writer, cur_row
             }
             for i, e in enumerate(enis)
         },
-        "malformed_lines": spec.malformed_lines,
+        "malformed_lines": spec.malformed_lines if spec.flow_logs_file_format == "text" else 0,
         "flow_log_records": writer.records,
         "flow_log_files": len(writer.files),
         "cur_rows": cur_rows,

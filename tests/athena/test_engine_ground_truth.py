@@ -89,3 +89,14 @@ def test_cur2_and_region_prefixed_usage_types(make_dataset):
 
 def test_unknown_enis_return_nothing(dataset):
     assert dataset.egress(["eni-0123456789abcdef0"]) == {}
+
+
+def test_parquet_flow_logs(make_dataset):
+    data = make_dataset(flow_logs_file_format="parquet")
+    files = list((data.root / "s3" / data.settings.flow_logs_bucket).rglob("*.log.parquet"))
+    assert files and not list((data.root / "s3" / data.settings.flow_logs_bucket).rglob("*.gz"))
+    assert data.settings.flow_logs_file_format == "parquet"
+    got = data.egress()
+    for eni in data.alb_enis:
+        truth = data.truth["enis"][eni]
+        assert got.get(eni, (0, 0)) == (truth["egress_bytes"], truth["skipdata_records"]), eni
