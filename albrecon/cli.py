@@ -83,6 +83,7 @@ def _generate(args: argparse.Namespace) -> int:
         region=args.region,
         flow_log_format=args.flow_log_format,
         cur_format=args.cur_format,
+        flow_logs_file_format=args.flow_logs_file_format,
         cur_delivered_through=args.cur_hours,
         malformed_lines=args.malformed_lines,
         seed=args.seed,
@@ -300,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--flow-log-format", default=None, help="the flow log's ${field} format (default: all v5)"
     )
+    gen.add_argument("--flow-logs-file-format", choices=("text", "parquet"), default="text")
     gen.add_argument("--cur-format", choices=("legacy", "cur2"), default="legacy")
     gen.add_argument("--cur-hours", type=int, default=30, help="hours after the day's start the CUR reaches")
     gen.add_argument("--malformed-lines", type=int, default=0)
