@@ -37,10 +37,6 @@ class ExecutionReport:
     states: list[StateRun]
     history: list[dict]
 
-    @property
-    def duration_seconds(self) -> float | None:
-        return (self.stopped - self.started).total_seconds() if self.stopped else None
-
     def state(self, name: str) -> StateRun:
         """The last run of a state (Retry and Map can run it more than once)."""
         runs = [s for s in self.states if s.name == name]
@@ -50,9 +46,6 @@ class ExecutionReport:
 
     def ran(self, name: str) -> bool:
         return any(s.name == name for s in self.states)
-
-    def events(self, event_type: str) -> list[dict]:
-        return [e for e in self.history if e["type"] == event_type]
 
     def describe(self) -> str:
         """A console-like table: one line per state entered, then the outcome."""

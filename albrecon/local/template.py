@@ -1,7 +1,7 @@
 """Reads `template.yaml` and resolves the intrinsic functions the local runtime needs.
 
-Only what the template uses is supported: Ref / GetAtt / Sub / Join / If-free
-references to parameters, pseudo parameters and the local stand-ins of its resources.
+Only what the template uses is supported: Ref, GetAtt and Sub of parameters, pseudo parameters
+and the local stand-ins of its resources.
 An unsupported construct raises, so the local run never silently diverges from AWS.
 """
 
@@ -107,15 +107,6 @@ class Resolver:
                 return self.get_att(name, attribute)
             if key == "Fn::Sub":
                 return self._sub(arg)
-            if key == "Fn::Join":
-                separator, items = arg
-                return separator.join(str(self.resolve(i)) for i in items)
-            if key == "Fn::Select":
-                index, items = arg
-                return self.resolve(items)[int(index)]
-            if key == "Fn::Split":
-                separator, text = arg
-                return str(self.resolve(text)).split(separator)
             if key.startswith("Fn::") or key == "Condition":
                 raise TemplateError(f"{key} is not supported by the local runtime")
         return {k: self.resolve(v) for k, v in value.items()}
