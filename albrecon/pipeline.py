@@ -101,9 +101,14 @@ class LocalPipeline:
 def format_table(run: DayRun) -> str:
     """The day's result table and, when the execution failed, why."""
     lines = [f"Reconciliation of {run.date} (UTC): execution {run.report.status}", ""]
-    lines.append(
-        results_table(run.results, with_date=False) if run.results else "(no results stored for the day)"
-    )
+    if run.results:
+        lines.append(results_table(run.results, with_date=False))
+    elif isinstance(run.report.output, dict) and run.report.output.get("status") == "NOTHING_TO_RECONCILE":
+        lines.append(
+            "No ENI of a watched ALB is recorded for the day: nothing to reconcile, nothing alerted."
+        )
+    else:
+        lines.append("(no results stored for the day)")
     if run.report.error:
         lines += ["", f"error: {run.report.error}", f"cause: {(run.report.cause or '')[:500]}"]
     return "\n".join(lines)
