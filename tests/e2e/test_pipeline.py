@@ -242,3 +242,36 @@ def test_emf_metrics_per_alb(scenario):
 
 ALB_BILLED = AlbSpec("billed", "00000000000000aa", enis=2)
 OLD_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/old/00000000000000dd"
+
+
+def test_albrecon_local_json_has_exactly_the_documented_shape(scenario, capsys):
+    from albrecon.cli import main
+
+    data = scenario()
+    assert main(["local", "--data", str(data.root), "--date", D, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert list(printed) == ["date", "execution_status", "results", "alerts"]
+    assert printed["date"] == D and printed["execution_status"] == "SUCCEEDED"
+    assert [list(r) for r in printed["results"]] == [
+        [
+            "load_balancer",
+            "load_balancer_arn",
+            "eni_count",
+            "flow_log_bytes",
+            "flow_log_gb",
+            "cur_gb",
+            "delta_gb",
+            "delta_pct",
+            "status",
+        ]
+    ] * 2
+    assert [list(a) for a in printed["alerts"]] == [["subject", "message"]]
+
+
+def test_albrecon_local_refuses_a_bad_date_and_a_missing_directory(tmp_path, capsys):
+    from albrecon.cli import main
+
+    assert main(["local", "--data", str(tmp_path), "--date", "2026-02-30"]) == 2
+    assert "not a calendar date" in capsys.readouterr().err
+    assert main(["local", "--data", str(tmp_path / "nope")]) == 2
+    assert "no data directory" in capsys.readouterr().err
