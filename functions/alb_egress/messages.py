@@ -24,7 +24,9 @@ def _money(value: float | None) -> str:
 
 
 def _subject(text: str) -> str:
-    return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 1] + "…"
+    """SNS subjects: at most 100 characters of printable ASCII, no line breaks."""
+    ascii_text = "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
+    return ascii_text if len(ascii_text) <= SUBJECT_MAX else ascii_text[: SUBJECT_MAX - 3] + "..."
 
 
 def status_counts(results: Iterable[Mapping]) -> dict[str, int]:

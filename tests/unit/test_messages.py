@@ -42,3 +42,11 @@ def test_console_url():
         "https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1"
     )
     assert messages.console_url(None) is None
+
+
+def test_subjects_are_printable_ascii_even_when_cut():
+    long_state = "Ünïcode\nState" * 20
+    failure = messages.failure("2026-11-20", long_state, "Err", "cause", None)
+    subject = failure["subject"]
+    assert len(subject) <= 100 and subject.endswith("...")
+    assert all(32 <= ord(c) < 127 for c in subject)
