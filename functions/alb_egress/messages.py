@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from .reconcile import ALERTED, Status
 
 SUBJECT_MAX = 100  # SNS subject limit
+MAX_LISTED = 50  # ALBs detailed in one alert e-mail
 EXPLANATIONS = {
     Status.MISMATCH: "flow logs and the bill disagree beyond the tolerance",
     Status.MISSING_CUR: "the network sent data to the internet but the bill shows no ALB data transfer",
@@ -62,7 +63,9 @@ def alert(day: str, results: list[Mapping], cur_covers_day: bool, console_url: s
         "CUR GB = AWSELB DataTransfer-Out-Bytes billed for the ALB.",
         "",
     ]
-    for r in alerted:
+    # Largest deltas first; an e-mail (and SNS's 256 KB) has room for the worst ones only.
+    listed = sorted(alerted, key=lambda r: abs(r["delta_gb"]), reverse=True)[:MAX_LISTED]
+    for r in listed:
         status = Status(r["status"])
         pct = "n/a" if r["delta_pct"] is None else f"{r['delta_pct']:+.2f} %"
         lines += [
@@ -83,6 +86,11 @@ def alert(day: str, results: list[Mapping], cur_covers_day: bool, console_url: s
                 "    caveat: no ENI of this ALB is in the inventory for the day - check the recorder"
             )
         lines.append("")
+    if len(alerted) > len(listed):
+        lines += [
+            f"... and {len(alerted) - len(listed)} more ALBs (albrecon history --days 1 lists them all).",
+            "",
+        ]
     lines.append("All ALBs: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     if not cur_covers_day:
         lines.append("The CUR does not cover the whole day yet; ALBs with traffic are PENDING_CUR.")

@@ -50,3 +50,12 @@ def test_subjects_are_printable_ascii_even_when_cut():
     subject = failure["subject"]
     assert len(subject) <= 100 and subject.endswith("...")
     assert all(32 <= ord(c) < 127 for c in subject)
+
+
+def test_many_alerted_albs_list_the_largest_deltas_first_and_stay_small():
+    rows = [{**ROW, "load_balancer": f"alb-{i:03d}", "delta_gb": -i / 10} for i in range(300)]
+    alert = messages.alert("2026-11-20", rows, True, None)
+    assert "alb-299  —  MISMATCH" in alert["message"] and "alb-000  —" not in alert["message"]
+    assert "and 250 more ALBs" in alert["message"]
+    assert len(alert["message"].encode()) < 64 * 1024
+    assert "300 of 300 ALBs" in alert["subject"]
