@@ -14,7 +14,6 @@ from alb_egress.identity import parse_eni_description
 from alb_egress.timeutil import parse_day
 
 from .events import EventFileError, read_event_files
-from .generator.dataset import AlbSpec, DatasetSpec, generate
 from .operate import OperatorError
 from .output import RESULT_FIELDS, results_table
 
@@ -23,19 +22,13 @@ def _replay(args: argparse.Namespace) -> int:
     """Replays CloudTrail events through the real recorder Lambda into an embedded DynamoDB."""
     from aws_adapters.inventory_table import InventoryTable
 
-    from .local.lambdas import FunctionError
     from .local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
+    from .pipeline import replay_events
 
     events = read_event_files(args.events)
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING"} if not args.verbose else {}
     with LocalAws(parameters=PLACEHOLDER_PARAMETERS, function_env=quiet) as aws:
-        outcomes: dict[str, int] = {}
-        for event in events:
-            try:
-                outcome = aws.invoke("EniRecorderFunction", event)["outcome"]
-            except FunctionError as error:
-                outcome = f"error ({error.error_type})"
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        outcomes = replay_events(aws, events)
         items = InventoryTable(aws.ref("EniInventoryTable"), aws.client("dynamodb")).all_records()
     if args.json:
         print(
@@ -58,7 +51,7 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _alb_spec(text: str) -> AlbSpec:
+def _alb_spec(text: str):  # -> AlbSpec (numpy and pyarrow load only when generating)
     """``name:id[:enis[:cur_factor]]``, e.g. ``shop:3f2b1c0d9e8a7b6c:3:1.08``."""
     parts = text.split(":")
     if not 2 <= len(parts) <= 4:
@@ -70,11 +63,15 @@ def _alb_spec(text: str) -> AlbSpec:
         raise argparse.ArgumentTypeError(f"--alb wants name:id[:enis[:cur_factor]], got {text!r}") from None
     if parse_eni_description(f"ELB app/{parts[0]}/{parts[1]}") is None:
         raise argparse.ArgumentTypeError(f"not an ALB name and 16-hex-digit id: {text!r}")
+    from .generator.dataset import AlbSpec
+
     return AlbSpec(name=parts[0], lb_id=parts[1], enis=enis, cur_factor=factor)
 
 
 def _generate(args: argparse.Namespace) -> int:
     """Writes a dataset in the DESIGN §5 layout, with ground-truth.json next to it."""
+    from .generator.dataset import AlbSpec, DatasetSpec, generate
+
     spec = DatasetSpec(
         day=parse_day(args.date),
         albs=args.alb
@@ -138,6 +135,7 @@ def _demo(args: argparse.Namespace) -> int:
     """Generates a sample day (one matching and one mismatching ALB) and runs the pipeline on it."""
     from datetime import UTC, datetime, timedelta
 
+    from .generator.dataset import AlbSpec, DatasetSpec, generate
     from .pipeline import LocalPipeline
 
     day = (datetime.now(UTC).date() - timedelta(days=2)).isoformat()

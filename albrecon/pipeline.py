@@ -21,6 +21,18 @@ STATE_MACHINE = "ReconcileStateMachine"
 ALERT_TOPIC = "AlertTopic"
 
 
+def replay_events(aws: LocalAws, events: list[dict]) -> dict[str, int]:
+    """Invokes the recorder with each event, as EventBridge would; returns the outcomes counted."""
+    outcomes: dict[str, int] = {}
+    for event in events:
+        try:
+            outcome = aws.invoke("EniRecorderFunction", event)["outcome"]
+        except FunctionError as error:
+            outcome = f"error: {error.error_type}"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 @dataclass
 class DayRun:
     date: str | None
@@ -73,14 +85,8 @@ class LocalPipeline:
 
     def _replay_events(self) -> None:
         events_dir = self.data_dir / "events"
-        if not events_dir.is_dir():
-            return
-        for event in read_event_files(events_dir):
-            try:
-                outcome = self.aws.invoke("EniRecorderFunction", event)["outcome"]
-            except FunctionError as error:
-                outcome = f"error: {error.error_type}"
-            self.replayed[outcome] = self.replayed.get(outcome, 0) + 1
+        if events_dir.is_dir():
+            self.replayed = replay_events(self.aws, read_event_files(events_dir))
 
     def run(self, day: str | None, execution_input: Any = None) -> DayRun:
         """Runs the state machine for ``day`` (``None``: as the schedule would) and collects its outcome."""
