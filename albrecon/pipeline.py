@@ -57,6 +57,7 @@ class LocalPipeline:
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     verbose: bool = False
     retry_delay_scale: float = 1.0
+    timeout_scale: float = 1.0
     replayed: dict[str, int] = field(default_factory=dict, init=False)
 
     def __enter__(self) -> LocalPipeline:
@@ -72,6 +73,7 @@ class LocalPipeline:
             data_dir=self.data_dir,
             function_env=quiet,
             retry_delay_scale=self.retry_delay_scale,
+            timeout_scale=self.timeout_scale,
         ).__enter__()
         try:
             self._replay_events()

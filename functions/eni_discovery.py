@@ -17,6 +17,7 @@ from alb_egress.discovery import created_from_interface
 from alb_egress.identity import InvalidIdentifier
 from aws_adapters.ec2_interfaces import elb_network_interfaces
 from aws_adapters.inventory_table import InventoryTable
+from aws_adapters.run_metrics import count_run_event
 
 logger = Logger()
 tracer = Tracer()
@@ -66,6 +67,8 @@ def _answer_cloudformation(event: dict, context: object) -> None:
     if event["RequestType"] == "Delete":  # nothing to undo: the table's lifecycle is the stack's
         cfnresponse.send(event, context, cfnresponse.SUCCESS, {}, physical_id)
         return
+    # NoRunAlarm's clock starts at deploy: without this point it would be in ALARM until the first run.
+    count_run_event("RunHeartbeat")
     try:
         counts = discover()
     except Exception as problem:

@@ -6,6 +6,7 @@ from aws_lambda_powertools import Logger
 
 from alb_egress import messages
 from alb_egress.timeutil import InvalidDate, parse_day
+from aws_adapters.run_metrics import count_run_event
 
 logger = Logger()
 
@@ -13,19 +14,24 @@ logger = Logger()
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def handler(event: dict, context: object) -> dict:
     """``{"kind": "alert", "comparison": ...}``, or
-    ``{"kind": "failure", "failure": {<state>: {"Error", "Cause"}}, "input": ..., "execution_id": ...}``."""
+    ``{"kind": "failure", "state": <the state at the failure, with failure.<State> = {Error, Cause}
+    and plan.date once Plan ran>, "input": <execution input>, "execution_id": ...}``."""
     url = messages.console_url(event.get("execution_id"))
     if event.get("kind") == "failure":
-        failure = event.get("failure") or {}
-        state, details = next(iter(failure.items()), ("unknown state", {}))
-        day = (event.get("plan") or {}).get("date") or (event.get("input") or {}).get("date")
+        count_run_event("FailedRuns")  # the FailedRunAlarm counts these (bad manual input never gets here)
+        state = event.get("state") if isinstance(event.get("state"), dict) else {}
+        failure = state.get("failure") or event.get("failure") or {}
+        state_name, details = next(iter(failure.items()), ("unknown state", {}))
+        execution_input = event.get("input") if isinstance(event.get("input"), dict) else {}
+        day = (state.get("plan") or {}).get("date") or execution_input.get("date")
         try:
             day = parse_day(day).isoformat()
         except InvalidDate:
             day = None  # never echo an invalid (possibly hostile) input into the e-mail
+        details = details if isinstance(details, dict) else {}
         return messages.failure(
             day,
-            state,
+            state_name,
             str(details.get("Error", "unknown error")),
             str(details.get("Cause", "")),
             url,

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Tracer
 from alb_egress import statements
 from alb_egress.plan import plan_day
 from alb_egress.settings import settings_from_environment
+from aws_adapters.run_metrics import count_run_event
 
 logger = Logger()
 tracer = Tracer()
@@ -18,6 +19,7 @@ tracer = Tracer()
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     """``{"input": <execution input>, "execution_start": ISO time, "execution_id": ARN}``."""
+    count_run_event("RunHeartbeat")  # NoRunAlarm: a run started (bad input or not)
     settings = settings_from_environment(os.environ)
     plan = plan_day(event.get("input"), event.get("execution_start", ""), settings.reconcile_lag_days)
     logger.info("planned", extra={"date": plan.day.isoformat(), "source": plan.source})

@@ -20,6 +20,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -128,6 +129,8 @@ class AthenaEngine:
         self.executions: dict[str, QueryExecutionRecord] = {}
         self._db = duckdb.connect(":memory:", config={"threads": threads})
         self._lock = threading.Lock()
+        # Tests: queries whose text this accepts stay RUNNING for ever (a stuck query).
+        self.hold_running: Callable[[str], bool] | None = None
 
     # ------------------------------------------------------------------ Athena API shapes
     def start_query_execution(
@@ -155,8 +158,9 @@ class AthenaEngine:
 
     def get_query_execution(self, QueryExecutionId: str) -> dict:
         record = self._record(QueryExecutionId)
+        held = self.hold_running is not None and self.hold_running(record.query)
         status: dict[str, Any] = {
-            "State": record.state,
+            "State": "RUNNING" if held else record.state,
             "SubmissionDateTime": record.submitted,
             "CompletionDateTime": record.completed,
         }

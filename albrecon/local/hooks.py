@@ -24,6 +24,9 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   that keeps ``States.*`` names as states errors, as AWS reports them.
 - ``moto.stepfunctions.parser.asl.component.common.retry.retrier_decl.time``: the module's clock,
   so Retry back-off can be recorded and scaled down in tests (the intervals asked for are kept).
+- ``moto.stepfunctions.parser.asl.component.common.timeouts.timeout.TimeoutSeconds._eval_seconds``:
+  scaled by :class:`RetryClock`'s ``timeout_scale`` so tests reach a state's ``TimeoutSeconds``
+  (moto enforces it in real time around every task) in a fraction of the real time.
 - ``moto.sns.models.Topic.sent_notifications``: read to capture published messages.
 """
 
@@ -57,6 +60,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
     StatesErrorNameType,
 )
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
@@ -247,6 +251,7 @@ class RetryClock:
     """Stands in for ``time`` in moto's retrier: records each back-off, sleeps ``scale`` of it."""
 
     scale: float = 1.0
+    timeout_scale: float = 1.0  # TimeoutSeconds of states and executions, scaled (tests: e.g. 0.001)
     requested: list[float] = field(default_factory=list)
 
     def sleep(self, seconds: float) -> None:
@@ -347,4 +352,11 @@ def installed(
         for module in (branches_decl, iteration_worker):
             stack.enter_context(mock.patch.object(module, "CustomErrorName", _error_name))
         stack.enter_context(mock.patch.object(retrier_decl, "time", retry_clock))
+        original_seconds = TimeoutSeconds._eval_seconds
+
+        def scaled_seconds(self: TimeoutSeconds, env) -> float:
+            seconds = original_seconds(self, env)
+            return seconds if self.is_default_value() else seconds * retry_clock.timeout_scale
+
+        stack.enter_context(mock.patch.object(TimeoutSeconds, "_eval_seconds", scaled_seconds))
         yield

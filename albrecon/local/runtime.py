@@ -64,6 +64,7 @@ class LocalAws:
     function_env: dict[str, str] = field(default_factory=dict)
     data_dir: Path | None = None  # where s3://bucket/key lives: <data_dir>/s3/bucket/key
     retry_delay_scale: float = 1.0  # tests: 0 runs Retry back-offs instantly (still recorded)
+    timeout_scale: float = 1.0  # tests: TimeoutSeconds scaled, e.g. 0.001 turns 1200 s into 1.2 s
     functions: dict[str, LocalFunction] = field(default_factory=dict, init=False)
     resolver: Resolver = field(init=False)
     faults: hooks.FaultInjector = field(default_factory=hooks.FaultInjector, init=False)
@@ -78,12 +79,16 @@ class LocalAws:
             raise TemplateError(
                 f"the local stack's account is {LOCAL_ACCOUNT}; data for {account} cannot be used"
             )
-        self.resolver = Resolver(parameters=self._parameter_values(given), region=self.region)
+        self.resolver = Resolver(
+            parameters=self._parameter_values(given),
+            region=self.region,
+            conditions=self.template.conditions,
+        )
         self._environment = _FAKE_CREDENTIALS | {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
         if self.data_dir is None:
             self.data_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-")))
         self.athena = AthenaEngine(Path(self.data_dir))
-        self.retry_clock = hooks.RetryClock(scale=self.retry_delay_scale)
+        self.retry_clock = hooks.RetryClock(scale=self.retry_delay_scale, timeout_scale=self.timeout_scale)
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalAws:
@@ -224,7 +229,7 @@ class LocalAws:
     def start_execution(
         self,
         logical_id: str,
-        execution_input: dict | None = None,
+        execution_input: Any = None,
         name: str | None = None,
         timeout: float = 120.0,
     ) -> ExecutionReport:
@@ -232,7 +237,7 @@ class LocalAws:
         return run_execution(
             self.client("stepfunctions"),
             self.state_machines[logical_id],
-            execution_input or {},
+            {} if execution_input is None else execution_input,
             name,
             timeout,
         )

@@ -1,7 +1,8 @@
 """Reads `template.yaml` and resolves the intrinsic functions the local runtime needs.
 
-Only what the template uses is supported: Ref, GetAtt and Sub of parameters, pseudo parameters
-and the local stand-ins of its resources.
+Only what the template uses is supported: Ref, GetAtt, Sub, Join, Split, Select and If (with
+the template's Conditions: Equals, Not, And, Or) of parameters, pseudo parameters and the local
+stand-ins of its resources.
 An unsupported construct raises, so the local run never silently diverges from AWS.
 """
 
@@ -19,6 +20,7 @@ TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_REGION = "us-east-1"
+LOCAL_STACK_NAME = "alb-egress-reconciliation-local"
 
 
 class TemplateError(ValueError):
@@ -48,6 +50,10 @@ class Template:
     def function_globals(self) -> dict:
         return self.body.get("Globals", {}).get("Function", {})
 
+    @property
+    def conditions(self) -> dict[str, Any]:
+        return self.body.get("Conditions", {})
+
 
 def _plain(value: Any) -> Any:
     """cfn-flip's OrderedDicts and tagged values -> plain dicts and lists."""
@@ -70,6 +76,7 @@ class Resolver:
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
     account: str = LOCAL_ACCOUNT
     region: str = LOCAL_REGION
+    conditions: dict[str, Any] = field(default_factory=dict)  # the template's Conditions section
 
     def pseudo(self) -> dict[str, str]:
         return {
@@ -77,7 +84,11 @@ class Resolver:
             "AWS::Region": self.region,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackName": "alb-egress-reconciliation-local",
+            "AWS::StackName": LOCAL_STACK_NAME,
+            "AWS::StackId": (
+                f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{LOCAL_STACK_NAME}/"
+                "00000000-0000-4000-8000-000000000000"
+            ),
             "AWS::NoValue": "",
         }
 
@@ -107,9 +118,42 @@ class Resolver:
                 return self.get_att(name, attribute)
             if key == "Fn::Sub":
                 return self._sub(arg)
+            if key == "Fn::Join":
+                separator, items = arg
+                return separator.join(str(v) for v in self.resolve(items))
+            if key == "Fn::Split":
+                separator, text = arg
+                return str(self.resolve(text)).split(separator)
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(self.resolve(index))]
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                return self.resolve(when_true if self.condition(name) else when_false)
             if key.startswith("Fn::") or key == "Condition":
                 raise TemplateError(f"{key} is not supported by the local runtime")
         return {k: self.resolve(v) for k, v in value.items()}
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            raise TemplateError(f"condition {name} is not defined")
+        return self._evaluate(self.conditions[name])
+
+    def _evaluate(self, expression: Any) -> bool:
+        if isinstance(expression, dict) and len(expression) == 1:
+            ((key, arg),) = expression.items()
+            if key == "Fn::Equals":
+                left, right = (self.resolve(v) for v in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self._evaluate(arg[0])
+            if key == "Fn::And":
+                return all(self._evaluate(v) for v in arg)
+            if key == "Fn::Or":
+                return any(self._evaluate(v) for v in arg)
+            if key == "Condition":
+                return self.condition(arg)
+        raise TemplateError(f"unsupported condition {expression!r}")
 
     def _sub(self, arg: Any) -> str:
         text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))

@@ -26,8 +26,10 @@ class Scenario:
     def by_name(self) -> dict[str, dict]:
         return {lb["name"]: lb for lb in self.truth["load_balancers"].values()}
 
-    def pipeline(self, **overrides: str) -> LocalPipeline:
-        return LocalPipeline(self.root, parameter_overrides=overrides, retry_delay_scale=0.0)
+    def pipeline(self, timeout_scale: float = 1.0, **overrides: str) -> LocalPipeline:
+        return LocalPipeline(
+            self.root, parameter_overrides=overrides, retry_delay_scale=0.0, timeout_scale=timeout_scale
+        )
 
 
 @pytest.fixture

@@ -154,7 +154,7 @@ def test_query_failure_is_alerted_with_athenas_reason(scenario):
         # A table of the same name but another layout already exists (IF NOT EXISTS keeps it): the
         # egress query cannot read it, Athena fails the query, the .sync task fails, the alert says so.
         pipeline.aws.athena.execute(
-            "CREATE EXTERNAL TABLE alb_egress_reconciliation.vpc_flow_logs (x int) "
+            f"CREATE EXTERNAL TABLE {pipeline.aws.ref('GlueDatabase')}.vpc_flow_logs (x int) "
             "PARTITIONED BY (`date` date) LOCATION 's3://demo-flow-logs/elsewhere/'"
         )
         run = pipeline.run(D)
@@ -183,6 +183,9 @@ def test_sns_failure_fails_the_execution_but_keeps_the_results(scenario):
         {"date": (datetime.now(UTC).date() + timedelta(days=1)).isoformat()},
         {"date": "2019-01-01"},
         {"Date": "2026-11-20"},
+        "2026-11-20",  # not an object: AWS would fail with States.ResultPathMatchFailure without Start
+        ["2026-11-20"],
+        42,
     ],
 )
 def test_invalid_manual_input_fails_fast_without_alert(scenario, bad_input):
@@ -191,7 +194,8 @@ def test_invalid_manual_input_fails_fast_without_alert(scenario, bad_input):
         run = pipeline.run(None, execution_input=bad_input)
     assert run.report.status == "FAILED"
     assert run.report.error == "InvalidReconcileInput"
-    assert [s.name for s in run.report.states] == ["Plan", "InvalidInput"]
+    assert [s.name for s in run.report.states] == ["Start", "Plan", "InvalidInput"]
+    assert "expected" in run.report.cause or "date" in run.report.cause  # Plan's own explanation
     assert run.alerts == [] and run.results == []
 
 
@@ -275,3 +279,47 @@ def test_albrecon_local_refuses_a_bad_date_and_a_missing_directory(tmp_path, cap
     assert "not a calendar date" in capsys.readouterr().err
     assert main(["local", "--data", str(tmp_path / "nope")]) == 2
     assert "no data directory" in capsys.readouterr().err
+
+
+def _run_metric_points(pipeline, function: str, name: str) -> list[dict]:
+    return [
+        doc
+        for doc in pipeline.aws.functions[function].metrics()
+        if any(m["Name"] == name for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"])
+    ]
+
+
+def test_a_stuck_query_times_out_into_the_failure_email(scenario):
+    """TimeoutSeconds on the Athena tasks (scaled here): a query stuck in RUNNING reaches the Catch
+    and the failure e-mail, instead of running into the execution timeout that no Catch sees."""
+    data = scenario()
+    with data.pipeline(timeout_scale=0.002) as pipeline:
+        pipeline.aws.athena.hold_running = lambda sql: "egress_bytes" in sql
+        run = pipeline.run(D)
+        failed_runs = _run_metric_points(pipeline, "NotifyFunction", "FailedRuns")
+    assert run.report.status == "FAILED" and run.report.error == "ReconciliationFailed"
+    [alert] = run.alerts
+    assert "in Queries: States.Timeout" in alert["subject"] and D in alert["subject"]
+    assert len(failed_runs) == 1 and failed_runs[0]["Stack"] == "alb-egress-reconciliation-local"
+
+
+def test_a_failed_scheduled_run_names_the_planned_day(scenario):
+    lag = (datetime.now(UTC).date() - DAY).days
+    data = scenario()
+    with data.pipeline(ReconcileLagDays=str(lag)) as pipeline:
+        pipeline.aws.faults.fail("athena", "StartQueryExecution", "InvalidRequestException", on_calls=3)
+        run = pipeline.run(None, execution_input={})
+    assert run.report.status == "FAILED"
+    [alert] = run.alerts
+    assert D in alert["subject"] and "unknown day" not in alert["message"]
+
+
+def test_run_metrics_for_the_alarms(scenario):
+    """Plan counts every run (NoRunAlarm); a refused manual input is not a FailedRuns point."""
+    data = scenario()
+    with data.pipeline() as pipeline:
+        pipeline.run(D)
+        pipeline.run(None, execution_input={"date": "yesterday"})
+        heartbeats = _run_metric_points(pipeline, "PlanFunction", "RunHeartbeat")
+        failed_runs = _run_metric_points(pipeline, "NotifyFunction", "FailedRuns")
+    assert len(heartbeats) == 2 and failed_runs == []
