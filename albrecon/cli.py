@@ -120,7 +120,12 @@ def _local(args: argparse.Namespace) -> int:
     if args.date is not None:
         parse_day(args.date)  # a clear error before anything starts; the state machine checks again
     started = time.perf_counter()
-    with LocalPipeline(args.data, verbose=args.verbose) as pipeline:
+    overrides = {
+        key: value
+        for key, value in (("AWS::AccountId", args.account_id), ("AWS::Region", args.region))
+        if value is not None
+    }
+    with LocalPipeline(args.data, parameter_overrides=overrides, verbose=args.verbose) as pipeline:
         run = pipeline.run(args.date)
         if args.verbose:
             print(f"replayed events: {pipeline.replayed}", file=sys.stderr)
@@ -311,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", type=Path, required=True, help="data directory (parameters.json, s3/, events/)"
     )
     local.add_argument("--date", help="UTC day YYYY-MM-DD (default: as the nightly schedule would pick)")
+    local.add_argument(
+        "--account-id", help="the stack's account (default: the data's, when it holds only one)"
+    )
+    local.add_argument("--region", help="the stack's region (default: the data's, when it holds only one)")
     local.add_argument("--json", action="store_true", help="print the outcome as JSON")
     local.add_argument("--verbose", action="store_true", help="Lambda logs and the state-by-state history")
     local.set_defaults(run=_local)

@@ -12,6 +12,7 @@ from typing import Any
 from aws_adapters.results_table import ResultsTable
 
 from .events import read_event_files
+from .local.data_layout import stack_account_and_region
 from .local.execution import ExecutionReport
 from .local.lambdas import FunctionError
 from .local.runtime import LocalAws
@@ -59,6 +60,7 @@ class LocalPipeline:
     retry_delay_scale: float = 1.0
     timeout_scale: float = 1.0
     replayed: dict[str, int] = field(default_factory=dict, init=False)
+    events: list[dict] = field(default_factory=list, init=False)
 
     def __enter__(self) -> LocalPipeline:
         if not self.verbose:
@@ -67,6 +69,10 @@ class LocalPipeline:
         parameters_file = self.data_dir / "parameters.json"
         parameters = json.loads(parameters_file.read_text()) if parameters_file.exists() else {}
         parameters.update(self.parameter_overrides)
+        events_dir = self.data_dir / "events"
+        self.events = read_event_files(events_dir) if events_dir.is_dir() else []
+        account, region = stack_account_and_region(self.data_dir, parameters, self.events)
+        parameters.update({"AWS::AccountId": account, "AWS::Region": region})
         quiet = {} if self.verbose else {"POWERTOOLS_LOG_LEVEL": "ERROR"}
         self.aws = LocalAws(
             parameters=parameters,
@@ -86,9 +92,8 @@ class LocalPipeline:
         self.aws.__exit__(*exc_info)
 
     def _replay_events(self) -> None:
-        events_dir = self.data_dir / "events"
-        if events_dir.is_dir():
-            self.replayed = replay_events(self.aws, read_event_files(events_dir))
+        if self.events:
+            self.replayed = replay_events(self.aws, self.events)
 
     def run(self, day: str | None, execution_input: Any = None) -> DayRun:
         """Runs the state machine for ``day`` (``None``: as the schedule would) and collects its outcome."""

@@ -1,20 +1,23 @@
--- Internet egress bytes per ENI for UTC day D (DESIGN §3): egress, counted traffic paths,
--- ACCEPT, log-status OK, record start in [D, D+1). Reads the D and D+1 partitions only.
--- SKIPDATA records of the same ENIs are counted: they mean records were lost.
+-- Internet egress bytes per in-scope ALB for UTC day D (DESIGN §3): egress, counted traffic
+-- paths, ACCEPT, log-status OK, record start in [D, D+1), on the ENIs the day's ENI table gives
+-- the ALB. Reads the D and D+1 flow-log partitions only. SKIPDATA records of the same ENIs are
+-- counted: they mean records were lost. The text is the same size whatever the number of ENIs.
 SELECT
-  interface_id,
+  e.load_balancer_arn,
   COALESCE(SUM(CASE
-    WHEN flow_direction = 'egress'
-     AND traffic_path IN ({{traffic_paths}})
-     AND action = 'ACCEPT'
-     AND log_status = 'OK'
-    THEN bytes END), 0) AS egress_bytes,
-  COUNT_IF(log_status = 'SKIPDATA') AS skipdata_records,
+    WHEN f.flow_direction = 'egress'
+     AND f.traffic_path IN ({{traffic_paths}})
+     AND f.action = 'ACCEPT'
+     AND f.log_status = 'OK'
+    THEN f.bytes END), 0) AS egress_bytes,
+  COUNT_IF(f.log_status = 'SKIPDATA') AS skipdata_records,
   COUNT(*) AS records
-FROM {{table}}
-WHERE "date" IN ({{day}}, {{next_day}})
-  AND interface_id IN ({{eni_ids}})
-  AND "start" >= {{start_epoch}}
-  AND "start" < {{end_epoch}}
-GROUP BY interface_id
-ORDER BY interface_id
+FROM {{flow_table}} AS f
+JOIN {{enis_table}} AS e
+  ON f.interface_id = e.interface_id
+WHERE f."date" IN ({{day}}, {{next_day}})
+  AND e."date" = {{day}}
+  AND f."start" >= {{start_epoch}}
+  AND f."start" < {{end_epoch}}
+GROUP BY e.load_balancer_arn
+ORDER BY e.load_balancer_arn

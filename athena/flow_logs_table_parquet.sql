@@ -1,7 +1,9 @@
--- VPC Flow Logs delivered in Parquet format; one partition per delivery day folder.
+-- VPC Flow Logs delivered in Parquet format; partitions as in flow_logs_table.sql.
 CREATE EXTERNAL TABLE IF NOT EXISTS {{table}} (
   {{columns}}
 )
-PARTITIONED BY (`date` date)
+PARTITIONED BY (
+  {{partition_columns}}
+)
 STORED AS PARQUET
 LOCATION {{location}}

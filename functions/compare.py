@@ -1,28 +1,37 @@
-"""Compare: reads both query results and reconciles every watched ALB for the day (DESIGN §3)."""
+"""Compare: reads both query results and the day's ENI table, reconciles every in-scope ALB
+(DESIGN §3), and writes the per-ALB results to S3. The state gets counts, the largest deltas
+and the results' location - never the per-ALB list."""
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 from aws_lambda_powertools import Logger, Tracer
 
-from alb_egress.reconcile import Thresholds, cur_covers_day, reconcile_day
+from alb_egress.reconcile import Thresholds, cur_covers_day, out_of_scope_billed, reconcile_day
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
-from aws_adapters import athena_results
+from aws_adapters import athena_results, objects
 
 logger = Logger()
 tracer = Tracer()
+TOP_IN_STATE = 5  # the largest alerted deltas, for people reading the execution in the console
+
+
+def results_key(day: str) -> str:
+    return f"reconciliations/date={day}/results.json"
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
-    """``{"date", "enis_by_alb", "flow_query_id", "cur_query_id", "freshness_query_id", "execution_id"}``."""
+    """``{"date", "enis_location", "flow_query_id", "cur_query_id", "freshness_query_id", ...}``."""
     settings = settings_from_environment(os.environ)
     day = parse_day(event["date"])
+    eni_counts = Counter(row[1] for row in objects.get_csv(event["enis_location"]) if row)
     egress = {
-        row["interface_id"]: (int(row["egress_bytes"] or 0), int(row["skipdata_records"] or 0))
+        row["load_balancer_arn"]: (int(row["egress_bytes"] or 0), int(row["skipdata_records"] or 0))
         for row in athena_results.rows(event["flow_query_id"])
     }
     cur = {
@@ -33,26 +42,35 @@ def handler(event: dict, context: object) -> dict:
     covers = cur_covers_day(freshness[0].get("covered_until") if freshness else None, day)
     results = reconcile_day(
         day,
-        event["enis_by_alb"],
+        eni_counts,
         egress,
         cur,
         covers,
-        settings.watch_list,
+        settings.scope,
         Thresholds(settings.tolerance_percent, settings.min_delta_gb),
     )
-    alerted = [r for r in results if r.alerted]
-    logger.info(
-        "compared",
-        extra={
-            "date": day.isoformat(),
-            "albs": len(results),
-            "alerted": len(alerted),
-            "cur_covers_day": covers,
-        },
+    alerted = sorted((r for r in results if r.alerted), key=lambda r: -abs(r.delta_gb))
+    location = objects.put_json(
+        settings.results_bucket,
+        results_key(day.isoformat()),
+        {"date": day.isoformat(), "cur_covers_day": covers, "results": [r.as_dict() for r in results]},
     )
-    return {
+    summary = {
         "date": day.isoformat(),
         "cur_covers_day": covers,
-        "results": [r.as_dict() for r in results],
+        "albs": len(results),
         "alerted_count": len(alerted),
+        "statuses": dict(sorted(Counter(str(r.status) for r in results).items())),
+        "out_of_scope_billed": out_of_scope_billed(cur, settings.scope),
+        "largest_deltas": [
+            {
+                "load_balancer_arn": r.load_balancer_arn,
+                "status": str(r.status),
+                "delta_gb": round(r.delta_gb, 6),
+            }
+            for r in alerted[:TOP_IN_STATE]
+        ],
+        "results_location": location,
     }
+    logger.info("compared", extra={k: v for k, v in summary.items() if k != "largest_deltas"})
+    return summary

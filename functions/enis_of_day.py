@@ -1,4 +1,8 @@
-"""ENIs: which ENIs belonged to each watched ALB on the day, and the flow-log query for them."""
+"""FindEnis: the ENIs of every in-scope ALB on the day, written to S3 as the day's ENI table.
+
+The state carries only the table's location, counts, and the (account, region) pairs whose
+flow-log partitions the day needs, grouped so that each group is one ALTER TABLE statement.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ import os
 from aws_lambda_powertools import Logger, Tracer
 
 from alb_egress import statements
-from alb_egress.identity import parse_load_balancer_arn
-from alb_egress.inventory import enis_by_load_balancer
+from alb_egress.inventory import enis_of_day
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
+from aws_adapters import objects
 from aws_adapters.inventory_table import InventoryTable
 
 logger = Logger()
@@ -24,16 +28,21 @@ def handler(event: dict, context: object) -> dict:
     settings = settings_from_environment(os.environ)
     day = parse_day(event["date"])
     records = InventoryTable(os.environ["INVENTORY_TABLE"]).records_alive_on(day, load_balancer_type="app")
-    watched = [
-        r for r in records if settings.watch_list.watches(parse_load_balancer_arn(r.load_balancer_arn))
-    ]
-    by_alb = enis_by_load_balancer(watched, day)
-    eni_ids = [eni for enis in by_alb.values() for eni in enis]
-    logger.info("ENIs of the day", extra={"date": day.isoformat(), "albs": len(by_alb), "enis": len(eni_ids)})
+    enis = enis_of_day(records, day, settings.scope)
+    location = objects.put_csv(settings.results_bucket, statements.enis_key(day), [e.row() for e in enis])
+    pairs = sorted({(e.account_id, e.region) for e in enis})
+    per_group = max(1, statements.PARTITIONS_PER_STATEMENT // (25 if settings.flow_logs_per_hour else 2))
+    groups = [[list(p) for p in pairs[i : i + per_group]] for i in range(0, len(pairs), per_group)]
+    albs = len({e.load_balancer_arn for e in enis})
+    logger.info(
+        "ENIs of the day",
+        extra={"date": day.isoformat(), "albs": albs, "enis": len(enis), "accounts_regions": len(pairs)},
+    )
     return {
-        "eni_count": len(eni_ids),
-        "alb_count": len(by_alb),
-        "enis_by_alb": by_alb,
-        "unknown_created_time": sum(1 for r in watched if not r.created_at_known),
-        "flow_query": statements.flow_log_egress_query(settings, day, eni_ids) if eni_ids else None,
+        "eni_count": len(enis),
+        "alb_count": albs,
+        "accounts_regions": len(pairs),
+        "partition_groups": groups,
+        "enis_location": location,
+        "unknown_created_time": sum(1 for e in enis if not e.created_at),
     }

@@ -6,6 +6,7 @@ from aws_lambda_powertools import Logger
 
 from alb_egress import messages
 from alb_egress.timeutil import InvalidDate, parse_day
+from aws_adapters import objects
 from aws_adapters.run_metrics import count_run_event
 
 logger = Logger()
@@ -13,7 +14,7 @@ logger = Logger()
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 def handler(event: dict, context: object) -> dict:
-    """``{"kind": "alert", "comparison": ...}``, or
+    """``{"kind": "alert", "comparison": <Compare's summary, with results_location>}``, or
     ``{"kind": "failure", "state": <the state at the failure, with failure.<State> = {Error, Cause}
     and plan.date once Plan ran>, "input": <execution input>, "execution_id": ...}``."""
     url = messages.console_url(event.get("execution_id"))
@@ -36,5 +37,5 @@ def handler(event: dict, context: object) -> dict:
             str(details.get("Cause", "")),
             url,
         )
-    comparison = event["comparison"]
+    comparison = objects.get_json(event["comparison"]["results_location"])  # every ALB, not the state's top
     return messages.alert(comparison["date"], comparison["results"], comparison["cur_covers_day"], url)

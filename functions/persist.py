@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from aws_adapters import objects
 from aws_adapters.results_table import ResultsTable
 
 logger = Logger()
@@ -37,8 +38,9 @@ def data_scanned_bytes(queries: object) -> int:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
-    """``{"comparison": <Compare output>, "queries": <the Queries state's output>, "execution_id": ARN}``."""
-    comparison = event["comparison"]
+    """``{"comparison": <Compare's summary>, "queries": <the Queries state's output>, "execution_id": ARN}``;
+    the per-ALB results are read from the summary's ``results_location``."""
+    comparison = {**event["comparison"], **objects.get_json(event["comparison"]["results_location"])}
     scanned = data_scanned_bytes(event.get("queries"))
     day = comparison["date"]
     reconciled_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -59,6 +61,8 @@ def handler(event: dict, context: object) -> dict:
                 continue
             with single_metric(name=name, unit=unit, value=result[key], namespace=namespace) as metric:
                 metric.add_dimension(name="LoadBalancer", value=result["load_balancer"])
+                metric.add_dimension(name="Account", value=result["account_id"])
+                metric.add_dimension(name="Region", value=result["region"])
     for status in {r["status"] for r in comparison["results"]}:
         count = sum(1 for r in comparison["results"] if r["status"] == status)
         with single_metric(

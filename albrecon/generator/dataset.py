@@ -1,9 +1,11 @@
 """Writes one UTC day of realistic data, laid out exactly as AWS delivers it, with its ground truth.
 
 Layout (DESIGN §5), under ``DIR``:
-- ``s3/<flow bucket>/<prefix>/AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/`` gzip text flow
-  logs, AWS-named, one file per 5-minute delivery, header line in the configured format. Files are
-  foldered by delivery time, so late records of D land in D+1's folder (and D-1's in D's).
+- ``s3/<flow bucket>/<prefix>/AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/[HH/]`` (or the
+  Hive-compatible ``aws-account-id=/aws-service=vpcflowlogs/aws-region=/year=/month=/day=/[hour=/]``)
+  gzip text flow logs, AWS-named, one file per 5-minute delivery, header line in the configured
+  format; one central bucket for every account and region of an Organization. Files are foldered
+  by delivery time, so late records of D land in D+1's folder (and D-1's in D's).
 - ``s3/<cur bucket>/<prefix>/<report>/<report>/year=YYYY/month=M/`` hourly legacy CUR Parquet (or
   CUR 2.0's ``<prefix>/<export>/data/BILLING_PERIOD=YYYY-MM/``).
 - ``events/cloudtrail.json``: the ENIs' CloudTrail events (EventBridge envelopes).
@@ -16,6 +18,7 @@ the same arrays by numpy, independently of any SQL.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -76,6 +79,8 @@ class AlbSpec:
     flow_logs: bool = True  # False: the ALB's ENIs have no flow log (MISSING_FLOW_LOGS)
     billed: bool = True  # False: no CUR rows for it (MISSING_CUR)
     weight: float = 1.0  # share of the day's traffic relative to other ALBs
+    account: str | None = None  # None: the dataset's account (an Organization has several)
+    region: str | None = None  # None: the dataset's region
 
 
 @dataclass
@@ -90,6 +95,8 @@ class DatasetSpec:
     flow_logs_prefix: str = "vpc"
     flow_log_id: str = "fl-0a1b2c3d4e5f67890"
     flow_logs_file_format: str = "text"  # or "parquet" (the flow log's Parquet delivery)
+    hive_partitions: bool = False  # DestinationOptions HiveCompatiblePartitions
+    per_hour_partitions: bool = False  # DestinationOptions PerHourPartition
     cur_bucket: str = "demo-cur"
     cur_prefix: str = "billing"
     cur_report_name: str = "hourly-cur"
@@ -116,10 +123,16 @@ class Eni:
         return self.created <= moment and (self.deleted is None or moment < self.deleted)
 
 
+def home(spec: DatasetSpec, alb: AlbSpec | None) -> tuple[str, str]:
+    """The account and region an ALB (None: an unrelated instance) lives in."""
+    if alb is None:
+        return spec.account, spec.region
+    return alb.account or spec.account, alb.region or spec.region
+
+
 def load_balancer_arn(spec: DatasetSpec, alb: AlbSpec) -> str:
-    return (
-        f"arn:aws:elasticloadbalancing:{spec.region}:{spec.account}:loadbalancer/app/{alb.name}/{alb.lb_id}"
-    )
+    account, region = home(spec, alb)
+    return f"arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/{alb.name}/{alb.lb_id}"
 
 
 def _midnight(day: date) -> datetime:
@@ -134,7 +147,7 @@ def _enis(spec: DatasetSpec) -> list[Eni]:
         first = len(enis)
         for i in range(alb.enis):
             counter += 1
-            az = f"{spec.region}{'abc'[i % 3]}"
+            az = f"{home(spec, alb)[1]}{'abc'[i % 3]}"
             eni = Eni(
                 eni_id=f"eni-0{alb_index + 1:02x}{counter:014x}",
                 alb=alb,
@@ -151,7 +164,7 @@ def _enis(spec: DatasetSpec) -> list[Eni]:
                     f"eni-0{alb_index + 1:02x}{counter:014x}",
                     alb,
                     d0 + timedelta(hours=13, minutes=20),
-                    az=f"{spec.region}c",
+                    az=f"{home(spec, alb)[1]}c",
                 )
             )
             enis[first].deleted = d0 + timedelta(hours=9, minutes=45)
@@ -174,18 +187,17 @@ def _enis(spec: DatasetSpec) -> list[Eni]:
 class _FlowLogWriter:
     """Buffers records per delivery slot and writes each slot's file once no later window can add to it."""
 
-    def __init__(self, spec: DatasetSpec, data_dir: Path, fmt: FlowLogFormat) -> None:
-        self.spec, self.fmt = spec, fmt
-        self.root = (
-            data_dir
-            / "s3"
-            / spec.flow_logs_bucket
-            / spec.flow_logs_prefix
-            / "AWSLogs"
-            / spec.account
-            / "vpcflowlogs"
-            / spec.region
-        )
+    def __init__(
+        self, spec: DatasetSpec, data_dir: Path, fmt: FlowLogFormat, account: str, region: str
+    ) -> None:
+        self.spec, self.fmt, self.account, self.region = spec, fmt, account, region
+        logs = data_dir / "s3" / spec.flow_logs_bucket / spec.flow_logs_prefix / "AWSLogs"
+        if spec.hive_partitions:
+            self.root = (
+                logs / f"aws-account-id={account}" / "aws-service=vpcflowlogs" / f"aws-region={region}"
+            )
+        else:
+            self.root = logs / account / "vpcflowlogs" / region
         self.pending: dict[int, list[pa.Table]] = {}
         self.files: list[Path] = []
         self.records = 0
@@ -202,10 +214,17 @@ class _FlowLogWriter:
 
     def _write(self, slot: int, table: pa.Table) -> None:
         stamp = datetime.fromtimestamp(slot, UTC)
-        folder = self.root / f"{stamp:%Y}" / f"{stamp:%m}" / f"{stamp:%d}"
+        if self.spec.hive_partitions:
+            folder = self.root / f"year={stamp:%Y}" / f"month={stamp:%m}" / f"day={stamp:%d}"
+            folder = folder / f"hour={stamp:%H}" if self.spec.per_hour_partitions else folder
+        else:
+            folder = self.root / f"{stamp:%Y}" / f"{stamp:%m}" / f"{stamp:%d}"
+            folder = folder / f"{stamp:%H}" if self.spec.per_hour_partitions else folder
         folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha1(f"{self.spec.flow_log_id}{slot}".encode(), usedforsecurity=False).hexdigest()
-        owner = f"{self.spec.account}_vpcflowlogs_{self.spec.region}_{self.spec.flow_log_id}"
+        digest = hashlib.sha1(
+            f"{self.spec.flow_log_id}{self.account}{self.region}{slot}".encode(), usedforsecurity=False
+        ).hexdigest()
+        owner = f"{self.account}_vpcflowlogs_{self.region}_{self.spec.flow_log_id}"
         if self.spec.flow_logs_file_format == "parquet":
             path = folder / f"{owner}_{stamp:%Y%m%dT%H%M}Z_{digest[:8]}.log.parquet"
             pq.write_table(_typed(table, self.fmt), path, compression="snappy")
@@ -263,8 +282,21 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
 
     counted = np.zeros(len(enis), dtype=np.int64)  # truth: internet egress bytes with start in D
     skipdata = np.zeros(len(enis), dtype=np.int64)
-    alb_hour_bytes: dict[str, np.ndarray] = {a.name: np.zeros(24, dtype=np.int64) for a in spec.albs}
-    writer = _FlowLogWriter(spec, data_dir, fmt)
+    alb_hour_bytes: dict[str, np.ndarray] = {  # by ARN: one name may be in two accounts
+        load_balancer_arn(spec, a): np.zeros(24, dtype=np.int64) for a in spec.albs
+    }
+    homes = sorted({home(spec, e.alb) for e in enis})
+    writers = {h: _FlowLogWriter(spec, data_dir, fmt, *h) for h in homes}
+    home_of_eni = np.array([homes.index(home(spec, e.alb)) for e in enis])
+    account_of_eni = np.array([home(spec, e.alb)[0] for e in enis], dtype=object)
+    region_of_eni = np.array([home(spec, e.alb)[1] for e in enis], dtype=object)
+
+    def deliver(slots: np.ndarray, owners: np.ndarray, table: pa.Table) -> None:
+        """Each record goes to its ENI's account and region folder of the central bucket."""
+        where = home_of_eni[owners]
+        for index in np.unique(where):
+            mask = where == index
+            writers[homes[index]].add(slots[mask], table.filter(pa.array(mask)))
 
     # ENIs of ALBs without a flow log still carry traffic (the CUR bills it); it is just not logged.
     alb_enis = [i for i, e in enumerate(enis) if e.alb is not None]
@@ -311,7 +343,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
             in_day = (start >= day_start) & (start < day_end)
             for alb_index, alb in enumerate(spec.albs):
                 mask = is_counted & in_day & (alb_of_eni[owner] == alb_index)
-                np.add.at(alb_hour_bytes[alb.name], hour_of(start[mask]), size[mask])
+                np.add.at(alb_hour_bytes[load_balancer_arn(spec, alb)], hour_of(start[mask]), size[mask])
             visible = logged[owner]
             if not visible.all():
                 owner, kind, start, end, size = (a[visible] for a in (owner, kind, start, end, size))
@@ -323,7 +355,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
             egress = direction == "egress"
             values = {
                 "version": np.full(n, 5),
-                "account-id": np.full(n, spec.account, dtype=object),
+                "account-id": account_of_eni[owner],
                 "interface-id": eni_ids[owner],
                 "srcaddr": np.where(egress, "10.0.1.23", "203.0.113.7"),
                 "dstaddr": np.where(egress, "198.51.100.9", "10.0.1.23"),
@@ -343,14 +375,14 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
                 "type": np.full(n, "IPv4", dtype=object),
                 "pkt-srcaddr": np.where(egress, "10.0.1.23", "203.0.113.7"),
                 "pkt-dstaddr": np.where(egress, "198.51.100.9", "10.0.1.23"),
-                "region": np.full(n, spec.region, dtype=object),
+                "region": region_of_eni[owner],
                 "az-id": np.full(n, "use1-az1", dtype=object),
                 "flow-direction": direction,
                 "traffic-path": pa.array(path_values, mask=path_values < 0),
             }
             # Delivered a few minutes after the capture window closes, in 5-minute files.
             delivered = window + CAPTURE_WINDOW + rng.integers(60, 540, n)
-            writer.add(delivered - delivered % DELIVERY_SLOT, _columns(fmt, values, n))
+            deliver(delivered - delivered % DELIVERY_SLOT, owner, _columns(fmt, values, n))
         # NODATA / SKIPDATA records: most fields "-" (AWS's documented shape).
         status_rows = [(i, "SKIPDATA") for i in live if logged[i] and window in skip_windows[i]]
         status_rows += [(i, "NODATA") for i in live if logged[i] and rng.random() < 0.02]
@@ -362,19 +394,26 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
                 np.add.at(skipdata, owners[statuses == "SKIPDATA"], 1)
             values = {
                 "version": np.full(n, 5),
-                "account-id": np.full(n, spec.account, dtype=object),
+                "account-id": account_of_eni[owners],
                 "interface-id": eni_ids[owners],
                 "start": np.full(n, window),
                 "end": np.full(n, window + CAPTURE_WINDOW),
                 "log-status": statuses,
             }
             slot = window + CAPTURE_WINDOW + 120
-            writer.add(np.full(n, slot - slot % DELIVERY_SLOT), _columns(fmt, values, n))
-        writer.flush_before(window + CAPTURE_WINDOW)
-    writer.flush_before(None)
+            deliver(np.full(n, slot - slot % DELIVERY_SLOT), owners, _columns(fmt, values, n))
+        for writer in writers.values():
+            writer.flush_before(window + CAPTURE_WINDOW)
+    for writer in writers.values():
+        writer.flush_before(None)
 
     if spec.malformed_lines and spec.flow_logs_file_format == "text":
-        _append_malformed(writer, spec, fmt, day_start)
+        _append_malformed(
+            writers[home(spec, None)] if home(spec, None) in writers else writers[homes[0]],
+            spec,
+            fmt,
+            day_start,
+        )
 
     cur_rows = _write_cur(spec, data_dir, alb_hour_bytes, rng)
     events = _write_events(spec, data_dir, enis)
@@ -383,6 +422,8 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
         "FlowLogsPrefix": spec.flow_logs_prefix,
         "FlowLogFormat": fmt.format_string(),
         "FlowLogsFileFormat": spec.flow_logs_file_format,
+        "FlowLogsHiveCompatiblePartitions": str(spec.hive_partitions).lower(),
+        "FlowLogsPerHourPartition": str(spec.per_hour_partitions).lower(),
         "CurBucket": spec.cur_bucket,
         "CurPrefix": spec.cur_prefix,
         "CurReportName": spec.cur_report_name,
@@ -391,7 +432,9 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
     }
     (data_dir / "parameters.json").write_text(json.dumps(parameters, indent=2) + "\n")
 
-    truth = _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writer, cur_rows, events)
+    truth = _ground_truth(
+        spec, enis, counted, skipdata, alb_hour_bytes, list(writers.values()), cur_rows, events
+    )
     (data_dir / "ground-truth.json").write_text(json.dumps(truth, indent=2) + "\n")
     return truth
 
@@ -421,7 +464,6 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
     until = d0 + timedelta(hours=spec.cur_delivered_through)
     next_period = (period_start + timedelta(days=32)).replace(day=1)
     until = min(until, next_period)
-    prefix = USAGE_TYPE_PREFIX.get(spec.region, "XX1-")
     rows: dict[str, list] = {k: [] for k in _CUR_COLUMNS}
 
     def add(
@@ -434,7 +476,9 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
         rate: float,
         item_type: str = "Usage",
         unit: str = "GB",
+        where: tuple[str, str] | None = None,
     ) -> None:
+        account, region = where or (spec.account, spec.region)
         rows["identity_line_item_id"].append(
             hashlib.sha1(
                 f"{start}{usage_type}{resource}{item_type}".encode(), usedforsecurity=False
@@ -446,7 +490,7 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
         rows["bill_invoice_id"].append("")
         rows["bill_billing_period_start_date"].append(period_start.replace(tzinfo=None))
         rows["bill_payer_account_id"].append(spec.account)
-        rows["line_item_usage_account_id"].append(spec.account)
+        rows["line_item_usage_account_id"].append(account)
         rows["line_item_line_item_type"].append(item_type)
         rows["line_item_usage_start_date"].append(start.replace(tzinfo=None))
         rows["line_item_usage_end_date"].append((start + timedelta(hours=1)).replace(tzinfo=None))
@@ -459,23 +503,31 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
         rows["line_item_unblended_rate"].append(f"{rate}")
         rows["line_item_unblended_cost"].append(float(amount) * rate)
         rows["pricing_unit"].append(unit)
-        rows["product_region"].append(spec.region)
+        rows["product_region"].append(region)
         rows["product_product_name"].append(_PRODUCT_NAMES.get(product, product))
 
     hour = period_start
+    prefix = USAGE_TYPE_PREFIX.get(spec.region, "XX1-")
     nlb_arn = load_balancer_arn(spec, AlbSpec("tcp-ingest", "1122334455667788")).replace("/app/", "/net/")
     while hour < until:
         on_day = d0 <= hour < d0 + timedelta(days=1)
         for alb in spec.albs:
             arn = load_balancer_arn(spec, alb)
+            where = home(spec, alb)
+            add_here = functools.partial(add, where=where)  # a consolidated bill: the ALB's account/region
+            prefix = USAGE_TYPE_PREFIX.get(where[1], "XX1-")
             if not alb.billed:
                 continue
             if on_day:
-                gb = alb_hour_bytes[alb.name][(hour - d0).seconds // 3600] / GIB * alb.cur_factor
+                gb = (
+                    alb_hour_bytes[load_balancer_arn(spec, alb)][(hour - d0).seconds // 3600]
+                    / GIB
+                    * alb.cur_factor
+                )
             else:
                 gb = float(rng.gamma(2.0, 0.5))
             if gb > 0:
-                add(
+                add_here(
                     hour,
                     "AWSELB",
                     f"{prefix}DataTransfer-Out-Bytes",
@@ -484,7 +536,7 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
                     gb,
                     DT_OUT_PRICE,
                 )
-            add(
+            add_here(
                 hour,
                 "AWSELB",
                 f"{prefix}LoadBalancerUsage",
@@ -494,7 +546,7 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
                 0.0225,
                 unit="Hrs",
             )
-            add(
+            add_here(
                 hour,
                 "AWSELB",
                 f"{prefix}LCUUsage",
@@ -504,7 +556,7 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
                 0.008,
                 unit="LCU-Hrs",
             )
-            add(
+            add_here(
                 hour,
                 "AWSELB",
                 f"{prefix}DataTransfer-In-Bytes",
@@ -513,6 +565,7 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
                 float(rng.gamma(2, 0.2)),
                 0.0,
             )
+        prefix = USAGE_TYPE_PREFIX.get(spec.region, "XX1-")
         # Noise that must never be counted: NLB and EC2 egress, inter-region transfer.
         add(
             hour,
@@ -598,30 +651,29 @@ def _write_events(spec: DatasetSpec, data_dir: Path, enis: list[Eni]) -> int:
     for eni in enis:
         if eni.alb is None:
             continue
+        account, region = home(spec, eni.alb)
         stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
         events.append(
             create_event(
                 eni_id=eni.eni_id,
                 description=f"ELB app/{eni.alb.name}/{eni.alb.lb_id}",
                 event_time=stamp(eni.created),
-                account=spec.account,
-                region=spec.region,
+                account=account,
+                region=region,
                 subnet_id=eni.subnet,
                 availability_zone=eni.az,
             )
         )
         if eni.deleted is not None:
             events.append(
-                delete_event(
-                    eni_id=eni.eni_id, event_time=stamp(eni.deleted), account=spec.account, region=spec.region
-                )
+                delete_event(eni_id=eni.eni_id, event_time=stamp(eni.deleted), account=account, region=region)
             )
             events.append(
                 failed_delete_event(
                     eni_id=eni.eni_id,
                     event_time=stamp(eni.deleted + timedelta(seconds=5)),
-                    account=spec.account,
-                    region=spec.region,
+                    account=account,
+                    region=region,
                 )
             )
     folder = data_dir / "events"
@@ -631,7 +683,7 @@ def _write_events(spec: DatasetSpec, data_dir: Path, enis: list[Eni]) -> int:
     return len(events)
 
 
-def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writer, cur_rows, events) -> dict:
+def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writers, cur_rows, events) -> dict:
     d0 = _midnight(spec.day)
     d1 = d0 + timedelta(days=1)
     belongs = {e.eni_id: e.created < d1 and (e.deleted is None or e.deleted >= d0) for e in enis}
@@ -640,7 +692,11 @@ def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writer, cur_row
         arn = load_balancer_arn(spec, alb)
         members = [i for i, e in enumerate(enis) if e.alb is alb and belongs[e.eni_id]]
         flow_bytes = int(sum(counted[i] for i in members))
-        cur_gb = float(alb_hour_bytes[alb.name].sum() / GIB * alb.cur_factor) if alb.billed else 0.0
+        cur_gb = (
+            float(alb_hour_bytes[load_balancer_arn(spec, alb)].sum() / GIB * alb.cur_factor)
+            if alb.billed
+            else 0.0
+        )
         load_balancers[arn] = {
             "name": alb.name,
             "eni_ids": sorted(enis[i].eni_id for i in members),
@@ -651,6 +707,8 @@ def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writer, cur_row
             "skipdata_records": int(sum(skipdata[i] for i in members)),
             "flow_logs": alb.flow_logs,
             "billed": alb.billed,
+            "account": home(spec, alb)[0],
+            "region": home(spec, alb)[1],
         }
     return {
         "day": spec.day.isoformat(),
@@ -668,8 +726,9 @@ def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writer, cur_row
             for i, e in enumerate(enis)
         },
         "malformed_lines": spec.malformed_lines if spec.flow_logs_file_format == "text" else 0,
-        "flow_log_records": writer.records,
-        "flow_log_files": len(writer.files),
+        "flow_log_records": sum(w.records for w in writers),
+        "flow_log_files": sum(len(w.files) for w in writers),
+        "accounts_regions": sorted({home(spec, a) for a in spec.albs}),
         "cur_rows": cur_rows,
         "cloudtrail_events": events,
         "spec": json.loads(json.dumps(asdict(spec), default=str)),

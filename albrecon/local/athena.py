@@ -59,6 +59,7 @@ DUCKDB_TO_ATHENA = {
     "TIMESTAMP": "timestamp",
 }
 MAX_RESULTS_PER_PAGE = 1000
+MAX_QUERY_BYTES = 262_144  # Athena's limit on a query string (StartQueryExecution's QueryString)
 _ALTER_ADD_PARTITION_RE = re.compile(
     r"^\s*ALTER\s+TABLE\s+(?P<table>\S+)\s+ADD\s+(?P<if_not_exists>IF\s+NOT\s+EXISTS\s+)?(?P<specs>PARTITION\b.*)$",
     re.IGNORECASE | re.DOTALL,
@@ -122,8 +123,11 @@ class QueryExecutionRecord:
 
 
 class AthenaEngine:
-    def __init__(self, data_dir: Path, threads: int = 2) -> None:
+    def __init__(self, data_dir: Path, threads: int = 2, stack_dir: Path | None = None) -> None:
         self.data_dir = Path(data_dir)
+        # Buckets the stack itself writes (the day's ENI table): mirrored here, not in the user's data.
+        self.stack_dir = Path(stack_dir) if stack_dir is not None else self.data_dir / "s3"
+        self.stack_buckets: set[str] = set()
         self.databases: set[str] = {"default"}
         self.tables: dict[tuple[str, str], TableDef] = {}
         self.executions: dict[str, QueryExecutionRecord] = {}
@@ -141,6 +145,11 @@ class AthenaEngine:
         ResultConfiguration: dict | None = None,
         **_: Any,
     ) -> dict:
+        if len(QueryString.encode()) > MAX_QUERY_BYTES:
+            raise AthenaError(
+                "InvalidRequestException",
+                f"QueryString is {len(QueryString.encode())} bytes: Athena accepts at most {MAX_QUERY_BYTES}",
+            )
         context = QueryExecutionContext or {}
         query_id = str(uuid.uuid4())
         output = (ResultConfiguration or {}).get("OutputLocation")
@@ -373,7 +382,9 @@ class AthenaEngine:
     def local_path(self, uri: str) -> Path:
         if not uri.startswith("s3://"):
             raise AthenaError("INVALID_LOCATION", f"not an s3:// location: {uri}")
-        return self.data_dir / "s3" / uri[len("s3://") :]
+        bucket = uri[len("s3://") :].split("/", 1)[0]
+        root = self.stack_dir if bucket in self.stack_buckets else self.data_dir / "s3"
+        return root / uri[len("s3://") :]
 
     def _select(self, query: exp.Query, record: QueryExecutionRecord) -> None:
         self._db.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
@@ -412,6 +423,11 @@ class AthenaEngine:
         select = node.find_ancestor(exp.Select)
         where = select.args.get("where") if select else None
         keys = {k for k, _ in table.partition_keys}
+        names = {node.alias_or_name.lower(), node.name.lower()}
+
+        def ours(column: exp.Column) -> bool:  # f."date" is not e."date": a join has both
+            return column.name.lower() in keys and (not column.table or column.table.lower() in names)
+
         conjuncts = [
             c
             for c in (
@@ -421,7 +437,7 @@ class AthenaEngine:
                 if where
                 else []
             )
-            if c.find(exp.Column) and all(col.name.lower() in keys for col in c.find_all(exp.Column))
+            if c.find(exp.Column) and all(ours(col) for col in c.find_all(exp.Column))
         ]
         if not conjuncts:
             return None

@@ -28,6 +28,8 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   scaled by :class:`RetryClock`'s ``timeout_scale`` so tests reach a state's ``TimeoutSeconds``
   (moto enforces it in real time around every task) in a fraction of the real time.
 - ``moto.sns.models.Topic.sent_notifications``: read to capture published messages.
+- ``moto.s3.models.S3Backend.put_object``: objects written to the stack's own buckets (the day's
+  ENI table) are mirrored to files, so the embedded Athena reads what the Lambdas wrote.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from moto.athena.responses import AthenaResponse
 from moto.awslambda.models import LambdaBackend
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
+from moto.s3.models import S3Backend
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
     CustomErrorName,
@@ -359,4 +362,15 @@ def installed(
             return seconds if self.is_default_value() else seconds * retry_clock.timeout_scale
 
         stack.enter_context(mock.patch.object(TimeoutSeconds, "_eval_seconds", scaled_seconds))
+        original_put_object = S3Backend.put_object
+
+        def put_object(self, bucket_name: str, key_name: str, value: bytes, *args, **kwargs):
+            stored = original_put_object(self, bucket_name, key_name, value, *args, **kwargs)
+            if bucket_name in engine.stack_buckets:
+                path = engine.local_path(f"s3://{bucket_name}/{key_name}")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(bytes(value))
+            return stored
+
+        stack.enter_context(mock.patch.object(S3Backend, "put_object", put_object))
         yield

@@ -20,6 +20,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from alb_egress.identity import ACCOUNT_RE, REGION_RE
+
 from . import hooks
 from .athena import AthenaEngine
 from .execution import ExecutionReport, run_execution
@@ -74,20 +76,25 @@ class LocalAws:
         self._stack = ExitStack()
         given = dict(self.parameters)
         self.region = given.pop("AWS::Region", LOCAL_REGION)
-        account = given.pop("AWS::AccountId", LOCAL_ACCOUNT)
-        if account != LOCAL_ACCOUNT:
-            raise TemplateError(
-                f"the local stack's account is {LOCAL_ACCOUNT}; data for {account} cannot be used"
-            )
+        self.account = given.pop("AWS::AccountId", LOCAL_ACCOUNT)
+        if not ACCOUNT_RE.match(str(self.account)) or not REGION_RE.match(str(self.region)):
+            raise TemplateError(f"not an AWS account and region: {self.account!r}, {self.region!r}")
         self.resolver = Resolver(
             parameters=self._parameter_values(given),
+            account=self.account,
             region=self.region,
             conditions=self.template.conditions,
         )
-        self._environment = _FAKE_CREDENTIALS | {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
+        # moto answers every request as this account (its MOTO_ACCOUNT_ID), as AWS would the stack's.
+        self._environment = _FAKE_CREDENTIALS | {
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "MOTO_ACCOUNT_ID": self.account,
+        }
         if self.data_dir is None:
             self.data_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-")))
-        self.athena = AthenaEngine(Path(self.data_dir))
+        stack_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-stack-")))
+        self.athena = AthenaEngine(Path(self.data_dir), stack_dir=stack_dir)
         self.retry_clock = hooks.RetryClock(scale=self.retry_delay_scale, timeout_scale=self.timeout_scale)
 
     # ------------------------------------------------------------------ lifecycle
@@ -143,7 +150,7 @@ class LocalAws:
             name = self._physical_name(logical_id)
             self.resolver.refs[logical_id] = name
             self.resolver.attributes[(logical_id, "Arn")] = (
-                f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT}:function:{name}"
+                f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
             )
         self.functions = functions_from_template(self.template, self.resolver)
         for function in self.functions.values():
@@ -173,7 +180,7 @@ class LocalAws:
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         self.resolver.refs[logical_id] = url
         self.resolver.attributes[(logical_id, "QueueName")] = name
-        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{self.region}:{LOCAL_ACCOUNT}:{name}"
+        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{self.region}:{self.account}:{name}"
 
     def _provision_AWS_SNS_Topic(self, logical_id: str, props: dict) -> None:
         arn = self.client("sns").create_topic(Name=props.get("TopicName") or self._physical_name(logical_id))[
@@ -191,6 +198,7 @@ class LocalAws:
             else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
         )
         self.client("s3").create_bucket(Bucket=name, **location)
+        self.athena.stack_buckets.add(name)
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
 
@@ -215,7 +223,7 @@ class LocalAws:
         arn = self.client("stepfunctions").create_state_machine(
             name=name,
             definition=json.dumps(definition),
-            roleArn=f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{name}-role",
+            roleArn=f"arn:aws:iam::{self.account}:role/{name}-role",
             type=props.get("Type", "STANDARD"),
         )["stateMachineArn"]
         self.state_machines[logical_id] = arn
@@ -246,7 +254,7 @@ class LocalAws:
         """What the topic received: subject, message and message attributes, in order."""
         from moto.sns.models import sns_backends
 
-        topic = sns_backends[LOCAL_ACCOUNT][self.region].topics[self.ref(topic_logical_id)]
+        topic = sns_backends[self.account][self.region].topics[self.ref(topic_logical_id)]
         return [
             {"message_id": mid, "message": message, "subject": subject, "attributes": attributes}
             for mid, message, subject, attributes, _group in topic.sent_notifications

@@ -67,10 +67,33 @@ def parse_eni_description(description: object) -> LoadBalancerRef | None:
 
 
 def parse_load_balancer_arn(arn: str) -> LoadBalancerRef:
+    return load_balancer_of(arn).ref
+
+
+@dataclass(frozen=True, slots=True)
+class LoadBalancer:
+    """Everything an ELBv2 ARN says: where the load balancer lives, and which one it is."""
+
+    arn: str
+    account: str
+    region: str
+    ref: LoadBalancerRef
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+
+def load_balancer_of(arn: str) -> LoadBalancer:
     match = _ARN_RE.match(arn) if isinstance(arn, str) else None
     if match is None:
         raise InvalidIdentifier(f"not an ELBv2 load balancer ARN: {arn!r}")
-    return LoadBalancerRef(type=match["type"], name=match["name"], id=match["id"])
+    return LoadBalancer(
+        arn=arn,
+        account=match["account"],
+        region=match["region"],
+        ref=LoadBalancerRef(type=match["type"], name=match["name"], id=match["id"]),
+    )
 
 
 def validate_eni_id(value: object) -> str:
@@ -101,3 +124,51 @@ class WatchList:
     def watches(self, lb: LoadBalancerRef) -> bool:
         # Only ALBs are reconciled: NLB egress is billed differently.
         return lb.type == "app" and (self.names is None or lb.name in self.names)
+
+
+def _id_set(text: str | None, pattern: re.Pattern, what: str, own: str) -> frozenset[str] | None:
+    """``*`` -> None (every one seen); ``""`` -> the stack's own; else the comma-separated values."""
+    raw = (text or "").strip()
+    if raw == "*":
+        return None
+    if not raw:
+        return frozenset({own})
+    values = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    bad = sorted(v for v in values if not pattern.match(v))
+    if bad or not values:
+        raise InvalidIdentifier(
+            f"{what} must be '*', empty, or comma-separated {what.lower()}, got {bad or raw!r}"
+        )
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which ALBs a night reconciles (DESIGN §3): account in `Accounts`, region in `Regions`,
+    name in `LoadBalancerNames`. The one place scope is decided."""
+
+    accounts: frozenset[str] | None  # None: every account present in the inventory
+    regions: frozenset[str] | None  # None: every region present in the inventory
+    names: WatchList
+
+    @classmethod
+    def parse(
+        cls, accounts: str | None, regions: str | None, names: str | None, own_account: str, own_region: str
+    ) -> Scope:
+        return cls(
+            accounts=_id_set(accounts, ACCOUNT_RE, "Accounts", own_account),
+            regions=_id_set(regions, REGION_RE, "Regions", own_region),
+            names=WatchList.parse(names),
+        )
+
+    def covers(self, arn: str) -> bool:
+        """Whether the load balancer of ``arn`` is reconciled; anything not an ALB ARN is not."""
+        try:
+            lb = load_balancer_of(arn)
+        except InvalidIdentifier:
+            return False
+        return (
+            self.names.watches(lb.ref)
+            and (self.accounts is None or lb.account in self.accounts)
+            and (self.regions is None or lb.region in self.regions)
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from .identity import InvalidIdentifier, Scope, load_balancer_of
 from .timeutil import day_bounds
 
 SOURCE_EVENT = "event"
@@ -33,6 +34,8 @@ class EniCreated:
         """Non-empty attributes to store; ``created_at_known`` flags guessed creation times."""
         values = {k: v for k, v in asdict(self).items() if v is not None and k != "eni_id"}
         values["created_at_known"] = self.created_at is not None
+        lb = load_balancer_of(self.load_balancer_arn)  # the account and region, readable in the table
+        values["account_id"], values["region"] = lb.account, lb.region
         return values
 
 
@@ -57,6 +60,18 @@ class EniRecord:
     availability_zone: str | None = None
     source: str = SOURCE_EVENT
     created_at_known: bool = True
+    # Stored since the organisation release; items written before it have neither: the ARN says.
+    account_id: str | None = None
+    region: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.account_id is None or self.region is None:
+            try:
+                lb = load_balancer_of(self.load_balancer_arn)
+            except InvalidIdentifier:
+                return
+            object.__setattr__(self, "account_id", self.account_id or lb.account)
+            object.__setattr__(self, "region", self.region or lb.region)
 
     @classmethod
     def from_item(cls, item: dict) -> EniRecord:
@@ -72,6 +87,45 @@ class EniRecord:
         created_in_time = self.created_at is None or self.created_at < end
         not_gone = self.deleted_at is None or self.deleted_at >= start
         return created_in_time and not_gone
+
+
+@dataclass(frozen=True, slots=True)
+class DayEni:
+    """One row of the day's ENI table (DESIGN §2 step 4): an in-scope ALB's ENI on D."""
+
+    eni_id: str
+    load_balancer_arn: str
+    account_id: str
+    region: str
+    created_at: str  # "" when unknown (discovery without attachment time)
+    deleted_at: str  # "" while it lives
+
+    def row(self) -> tuple[str, ...]:
+        return (
+            self.eni_id,
+            self.load_balancer_arn,
+            self.account_id,
+            self.region,
+            self.created_at,
+            self.deleted_at,
+        )
+
+
+def enis_of_day(records: list[EniRecord], day: date, scope: Scope) -> list[DayEni]:
+    """The ENIs of in-scope ALBs that belonged to them on ``day``, sorted by ALB then ENI."""
+    rows = {
+        record.eni_id: DayEni(
+            eni_id=record.eni_id,
+            load_balancer_arn=record.load_balancer_arn,
+            account_id=str(record.account_id),
+            region=str(record.region),
+            created_at=record.created_at or "",
+            deleted_at=record.deleted_at or "",
+        )
+        for record in records
+        if record.belongs_on(day) and scope.covers(record.load_balancer_arn)
+    }
+    return sorted(rows.values(), key=lambda e: (e.load_balancer_arn, e.eni_id))
 
 
 def enis_by_load_balancer(records: list[EniRecord], day: date) -> dict[str, list[str]]:

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from .timeutil import InvalidDate, parse_day, parse_instant
 
-MAX_LOOKBACK_DAYS = 3 * 366  # older than this, flow logs and CUR are rarely still kept
+# VPC Flow Logs exist since this day: nothing before it can have been measured.
+FIRST_DAY = date(2015, 6, 10)
 ALLOWED_INPUT_KEYS = frozenset({"date"})
 
 
@@ -44,6 +45,6 @@ def plan_day(execution_input: object, execution_start: str, lag_days: int) -> Da
         raise InvalidReconcileInput(
             f"date {day} is not over yet (today is {today} UTC): reconcile a day that has ended"
         )
-    if day < today - timedelta(days=MAX_LOOKBACK_DAYS):
-        raise InvalidReconcileInput(f"date {day} is more than {MAX_LOOKBACK_DAYS} days ago")
+    if day < FIRST_DAY:
+        raise InvalidReconcileInput(f"date {day} is before VPC Flow Logs existed ({FIRST_DAY})")
     return DayPlan(day=day, source="manual")

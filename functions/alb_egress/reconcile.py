@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
 
-from .identity import InvalidIdentifier, WatchList, parse_load_balancer_arn
+from .identity import Scope, load_balancer_of
 from .timeutil import InvalidDate, day_bounds, format_instant, parse_instant
 
 BYTES_PER_GB = 2**30  # AWS bills data transfer in binary gigabytes
@@ -38,6 +38,8 @@ class AlbDay:
     date: str
     load_balancer: str
     load_balancer_arn: str
+    account_id: str
+    region: str
     eni_count: int
     flow_log_bytes: int
     flow_log_gb: float
@@ -89,29 +91,25 @@ def classify(flow_gb: float, cur_gb: float, cur_covers_day: bool, thresholds: Th
 
 def reconcile_day(
     day: date,
-    enis_by_alb: Mapping[str, list[str]],
-    egress_by_eni: Mapping[str, tuple[int, int]],
+    eni_counts: Mapping[str, int],
+    egress_by_alb: Mapping[str, tuple[int, int]],
     cur_by_alb: Mapping[str, tuple[float, float]],
     cur_covers_day: bool,
-    watch_list: WatchList,
+    scope: Scope,
     thresholds: Thresholds,
 ) -> list[AlbDay]:
-    """Every watched ALB with ENIs on ``day`` or CUR usage on ``day``, sorted by name.
+    """Every in-scope ALB with ENIs on ``day`` or CUR usage on ``day``, sorted by name and ARN.
 
-    ``egress_by_eni``: ENI -> (internet egress bytes, SKIPDATA records) from the flow-log query;
-    ``cur_by_alb``: ARN -> (GB, unblended cost) from the CUR query (every ALB AWS billed).
+    ``eni_counts``: ARN -> ENIs of the day's ENI table; ``egress_by_alb``: ARN -> (internet egress
+    bytes, SKIPDATA records) from the flow-log query; ``cur_by_alb``: ARN -> (GB, unblended cost)
+    from the CUR query (every ALB AWS billed: a consolidated bill holds every account's).
     """
     results = []
-    for arn in sorted(set(enis_by_alb) | set(cur_by_alb)):
-        try:
-            load_balancer = parse_load_balancer_arn(arn)
-        except InvalidIdentifier:
-            continue  # a CUR resource id that is not an ALB ARN
-        if not watch_list.watches(load_balancer):
-            continue
-        enis = enis_by_alb.get(arn, [])
-        flow_bytes = sum(egress_by_eni.get(e, (0, 0))[0] for e in enis)
-        skipdata = sum(egress_by_eni.get(e, (0, 0))[1] for e in enis)
+    for arn in sorted(set(eni_counts) | set(cur_by_alb)):
+        if not scope.covers(arn):
+            continue  # out of scope, or a CUR resource id that is not an ALB ARN
+        load_balancer = load_balancer_of(arn)
+        flow_bytes, skipdata = egress_by_alb.get(arn, (0, 0))
         cur_gb, cur_cost = cur_by_alb.get(arn, (0.0, 0.0))
         flow_gb = flow_bytes / BYTES_PER_GB
         delta_gb = flow_gb - cur_gb
@@ -121,7 +119,9 @@ def reconcile_day(
                 date=day.isoformat(),
                 load_balancer=load_balancer.name,
                 load_balancer_arn=arn,
-                eni_count=len(enis),
+                account_id=load_balancer.account,
+                region=load_balancer.region,
+                eni_count=int(eni_counts.get(arn, 0)),
                 flow_log_bytes=int(flow_bytes),
                 flow_log_gb=flow_gb,
                 cur_gb=float(cur_gb),
@@ -135,3 +135,8 @@ def reconcile_day(
             )
         )
     return sorted(results, key=lambda r: (r.load_balancer, r.load_balancer_arn))
+
+
+def out_of_scope_billed(cur_by_alb: Mapping[str, tuple[float, float]], scope: Scope) -> int:
+    """ALBs the CUR bills for D that the scope leaves out (counted in the run summary only)."""
+    return sum(1 for arn in cur_by_alb if not scope.covers(arn))

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .flowlog_format import ALL_FIELDS_FORMAT, FlowLogFormat
-from .identity import ACCOUNT_RE, REGION_RE, InvalidIdentifier, WatchList
+from .identity import ACCOUNT_RE, REGION_RE, InvalidIdentifier, Scope
 
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # S3 key prefixes: AWS's "safe characters", minus the quote. No leading/trailing slash.
 PREFIX_RE = re.compile(r"^(?:[A-Za-z0-9!_.*()=-]+(?:/[A-Za-z0-9!_.*()=-]+)*)?$")
+OPTIONAL_BUCKET_RE = re.compile(r"^(?:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$")
 REPORT_NAME_RE = re.compile(r"^[0-9A-Za-z!_.*()-]{1,256}$")
 IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")
 
@@ -26,6 +27,10 @@ DEFAULTS: dict[str, str] = {
     "CurPrefix": "",
     "CurFormat": "legacy",
     "LoadBalancerNames": "*",
+    "Accounts": "",
+    "Regions": "",
+    "FlowLogsHiveCompatiblePartitions": "false",
+    "FlowLogsPerHourPartition": "false",
     "TrafficPaths": "2,8",
     "TolerancePercent": "1.0",
     "MinDeltaGB": "0.01",
@@ -33,6 +38,8 @@ DEFAULTS: dict[str, str] = {
     "AthenaDatabase": "alb_egress_reconciliation",
     "FlowLogsTable": "vpc_flow_logs",
     "CurTable": "cost_and_usage",
+    "EnisTable": "alb_enis_of_day",
+    "ResultsBucket": "",
 }
 REQUIRED = ("FlowLogsBucket", "CurBucket", "CurReportName", "AccountId", "Region")
 
@@ -49,11 +56,13 @@ class Settings:
     flow_logs_prefix: str
     flow_log_format: FlowLogFormat
     flow_logs_file_format: str  # "text" or "parquet"
+    flow_logs_hive: bool  # FlowLogsHiveCompatiblePartitions: aws-account-id=/aws-region=/year=/... folders
+    flow_logs_per_hour: bool  # FlowLogsPerHourPartition: one more folder level per hour
     cur_bucket: str
     cur_prefix: str
     cur_report_name: str
     cur_format: str  # "legacy" or "cur2"
-    watch_list: WatchList
+    scope: Scope
     traffic_paths: tuple[int, ...]
     tolerance_percent: float
     min_delta_gb: float
@@ -61,6 +70,8 @@ class Settings:
     database: str
     flow_logs_table: str
     cur_table: str
+    enis_table: str
+    results_bucket: str  # where the day's ENI table and results objects go ("" outside a stack)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
@@ -79,11 +90,21 @@ class Settings:
                 flow_logs_file_format=_choice(
                     "FlowLogsFileFormat", merged["FlowLogsFileFormat"], ("text", "parquet")
                 ),
+                flow_logs_hive=_flag(
+                    "FlowLogsHiveCompatiblePartitions", merged["FlowLogsHiveCompatiblePartitions"]
+                ),
+                flow_logs_per_hour=_flag("FlowLogsPerHourPartition", merged["FlowLogsPerHourPartition"]),
                 cur_bucket=_match(BUCKET_RE, "CurBucket", merged["CurBucket"]),
                 cur_prefix=_match(PREFIX_RE, "CurPrefix", merged["CurPrefix"].strip("/")),
                 cur_report_name=_match(REPORT_NAME_RE, "CurReportName", merged["CurReportName"]),
                 cur_format=_choice("CurFormat", merged["CurFormat"], ("legacy", "cur2")),
-                watch_list=WatchList.parse(merged["LoadBalancerNames"]),
+                scope=Scope.parse(
+                    merged["Accounts"],
+                    merged["Regions"],
+                    merged["LoadBalancerNames"],
+                    own_account=merged["AccountId"],
+                    own_region=merged["Region"],
+                ),
                 traffic_paths=_traffic_paths(merged["TrafficPaths"]),
                 tolerance_percent=_number("TolerancePercent", merged["TolerancePercent"], 0, 100),
                 min_delta_gb=_number("MinDeltaGB", merged["MinDeltaGB"], 0, 1e9),
@@ -93,6 +114,8 @@ class Settings:
                 database=_match(IDENTIFIER_RE, "AthenaDatabase", merged["AthenaDatabase"]),
                 flow_logs_table=_match(IDENTIFIER_RE, "FlowLogsTable", merged["FlowLogsTable"]),
                 cur_table=_match(IDENTIFIER_RE, "CurTable", merged["CurTable"]),
+                enis_table=_match(IDENTIFIER_RE, "EnisTable", merged["EnisTable"]),
+                results_bucket=_match(OPTIONAL_BUCKET_RE, "ResultsBucket", merged["ResultsBucket"]),
             )
         except InvalidIdentifier as problem:
             raise InvalidSettings(str(problem)) from None
@@ -113,6 +136,10 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise InvalidSettings(f"{name} must be one of {', '.join(allowed)}, got {str(value)[:40]!r}")
     return value
+
+
+def _flag(name: str, value: str) -> bool:
+    return _choice(name, str(value).strip().lower(), ("true", "false")) == "true"
 
 
 def _number(name: str, value: str, low: float, high: float, integer: bool = False) -> float:

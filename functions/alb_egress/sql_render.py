@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
-from .identity import ENI_ID_RE
+from .identity import ACCOUNT_RE, ENI_ID_RE, REGION_RE
 from .settings import BUCKET_RE, IDENTIFIER_RE, PREFIX_RE
 
 TEMPLATES_DIR = Path(__file__).parent / "sql"  # a link to the repository's athena/ folder
@@ -110,6 +110,36 @@ def column_definitions(columns: Iterable[tuple[str, str]]) -> SqlFragment:
             raise UnsafeSqlValue(f"unsupported column type {column_type!r}")
         lines.append(f"{identifier(name, ddl=True)} {column_type}")
     return SqlFragment(",\n  ".join(lines))
+
+
+_HOUR_RE = re.compile(r"^(?:[01][0-9]|2[0-3])$")
+_PARTITION_VALUE_RES = {
+    "aws_account_id": ACCOUNT_RE,
+    "aws_region": REGION_RE,
+    "hour": _HOUR_RE,
+}
+
+
+def partition_specs(specs: Iterable[tuple[dict[str, str | date], SqlFragment]]) -> SqlFragment:
+    """``PARTITION (k = 'v', ...) LOCATION 's3://...'`` lines: values validated per key (accounts,
+    regions, hours, dates); locations must come from :func:`s3_location`."""
+    lines = []
+    for values, location in specs:
+        if not isinstance(location, SqlFragment):
+            raise UnsafeSqlValue(f"partition location was not validated: {location!r}")
+        pairs = []
+        for key, value in values.items():
+            if isinstance(value, date):
+                pairs.append(f"{identifier(key, ddl=True)} = {date_string(value)}")
+                continue
+            pattern = _PARTITION_VALUE_RES.get(key)
+            if pattern is None:
+                raise UnsafeSqlValue(f"unknown partition key {key!r}")
+            pairs.append(f"{identifier(key, ddl=True)} = {string_literal(value, pattern)}")
+        lines.append(f"  PARTITION ({', '.join(pairs)}) LOCATION {location}")
+    if not lines:
+        raise UnsafeSqlValue("no partitions")
+    return SqlFragment("\n".join(lines))
 
 
 def billing_period_predicate(cur_format: str, day: date) -> SqlFragment:

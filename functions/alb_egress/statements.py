@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from . import sql_render as sql
 from .settings import Settings
@@ -13,15 +14,51 @@ from .timeutil import day_epoch_bounds
 _YEAR_RE = re.compile(r"^\d{4}$")
 _MONTH_RE = re.compile(r"^(?:[1-9]|1[0-2])$")
 _PERIOD_RE = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])$")
+ENIS_PREFIX = "enis"  # the day's ENI table: s3://<results bucket>/enis/date=YYYY-MM-DD/enis.csv
+# Partitions per ALTER TABLE: keeps every statement far below Athena's 262,144-byte query limit.
+PARTITIONS_PER_STATEMENT = 100
 
 
+# ---------------------------------------------------------------- where AWS delivers things
 def flow_logs_root(settings: Settings) -> tuple[str, ...]:
-    """Key parts of `<prefix>/AWSLogs/<account>/vpcflowlogs/<region>/`."""
-    return (settings.flow_logs_prefix, "AWSLogs", settings.account_id, "vpcflowlogs", settings.region)
+    """``<prefix>/AWSLogs/``: every account and region of the bucket lives below it."""
+    return (settings.flow_logs_prefix, "AWSLogs")
 
 
-def flow_logs_day_key(settings: Settings, day: date) -> tuple[str, ...]:
-    return (*flow_logs_root(settings), f"{day:%Y}", f"{day:%m}", f"{day:%d}")
+def flow_logs_folder(settings: Settings, account: str, region: str, day: date, hour: int | None = None):
+    """A delivery folder, in the layout the flow log's DestinationOptions chose (DESIGN §4)."""
+    if settings.flow_logs_hive:
+        parts = [
+            f"aws-account-id={account}",
+            "aws-service=vpcflowlogs",
+            f"aws-region={region}",
+            f"year={day:%Y}",
+            f"month={day:%m}",
+            f"day={day:%d}",
+        ]
+        if hour is not None:
+            parts.append(f"hour={hour:02d}")
+    else:
+        parts = [account, "vpcflowlogs", region, f"{day:%Y}", f"{day:%m}", f"{day:%d}"]
+        if hour is not None:
+            parts.append(f"{hour:02d}")
+    return (*flow_logs_root(settings), *parts)
+
+
+def flow_log_partitions(settings: Settings, account: str, region: str, day: date) -> list[tuple[dict, tuple]]:
+    """The partitions day D needs for one account and region: D and D+1, or with per-hour folders
+    D's 24 hours and D+1's first hour (records of D delivered after midnight)."""
+    following = day + timedelta(days=1)
+    base = {"aws_account_id": account, "aws_region": region}
+    if not settings.flow_logs_per_hour:
+        return [
+            ({**base, "date": d}, flow_logs_folder(settings, account, region, d)) for d in (day, following)
+        ]
+    hours = [(day, h) for h in range(24)] + [(following, 0)]
+    return [
+        ({**base, "date": d, "hour": f"{h:02d}"}, flow_logs_folder(settings, account, region, d, h))
+        for d, h in hours
+    ]
 
 
 def cur_root(settings: Settings) -> tuple[str, ...]:
@@ -36,12 +73,41 @@ def cur_period_key(settings: Settings, day: date) -> tuple[str, ...]:
     return (*cur_root(settings), f"BILLING_PERIOD={day:%Y-%m}")
 
 
+def enis_key(day: date) -> str:
+    """The day's ENI table object in the results bucket."""
+    return f"{ENIS_PREFIX}/date={day.isoformat()}/enis.csv"
+
+
+# ---------------------------------------------------------------- tables
+def flow_logs_table_name(settings: Settings) -> str:
+    """`FlowLogsTable` + a hash of everything the table's definition depends on: a stack update
+    that changes the format, file format, layout or location gets a new table, never a stale one
+    whose positional text columns would be read as other fields."""
+    definition = "|".join(
+        (
+            settings.flow_log_format.format_string(),
+            settings.flow_logs_file_format,
+            str(settings.flow_logs_hive),
+            str(settings.flow_logs_per_hour),
+            settings.flow_logs_bucket,
+            settings.flow_logs_prefix,
+        )
+    )
+    return f"{settings.flow_logs_table}_{hashlib.sha256(definition.encode()).hexdigest()[:10]}"
+
+
+def _flow_partition_columns(settings: Settings) -> list[tuple[str, str]]:
+    columns = [("aws_account_id", "string"), ("aws_region", "string"), ("date", "date")]
+    return columns + ([("hour", "string")] if settings.flow_logs_per_hour else [])
+
+
 def create_flow_logs_table(settings: Settings) -> str:
     template = "flow_logs_table" if settings.flow_logs_file_format == "text" else "flow_logs_table_parquet"
     return sql.render(
         template,
-        table=sql.qualified(settings.database, settings.flow_logs_table, ddl=True),
+        table=sql.qualified(settings.database, flow_logs_table_name(settings), ddl=True),
         columns=sql.column_definitions(settings.flow_log_format.columns),
+        partition_columns=sql.column_definitions(_flow_partition_columns(settings)),
         location=sql.s3_location(settings.flow_logs_bucket, *flow_logs_root(settings)),
     )
 
@@ -60,15 +126,40 @@ def create_cur_table(settings: Settings) -> str:
     )
 
 
-def add_flow_logs_partitions(settings: Settings, day: date) -> str:
-    following = sql.next_day(day)
+def create_enis_table(settings: Settings) -> str:
     return sql.render(
-        "flow_logs_partitions",
-        table=sql.qualified(settings.database, settings.flow_logs_table, ddl=True),
+        "enis_table",
+        table=sql.qualified(settings.database, settings.enis_table, ddl=True),
+        location=sql.s3_location(settings.results_bucket, ENIS_PREFIX),
+    )
+
+
+# ---------------------------------------------------------------- partitions
+def add_flow_logs_partitions(
+    settings: Settings, day: date, accounts_regions: Iterable[tuple[str, str]]
+) -> list[str]:
+    """ALTER TABLE ... ADD IF NOT EXISTS statements for the given (account, region) pairs, at most
+    PARTITIONS_PER_STATEMENT partitions each."""
+    specs = [
+        (values, sql.s3_location(settings.flow_logs_bucket, *folder))
+        for account, region in sorted(set(accounts_regions))
+        for values, folder in flow_log_partitions(settings, account, region, day)
+    ]
+    table = sql.qualified(settings.database, flow_logs_table_name(settings), ddl=True)
+    return [
+        sql.render("flow_logs_partitions", table=table, partitions=sql.partition_specs(chunk))
+        for chunk in (
+            specs[i : i + PARTITIONS_PER_STATEMENT] for i in range(0, len(specs), PARTITIONS_PER_STATEMENT)
+        )
+    ]
+
+
+def add_enis_partition(settings: Settings, day: date) -> str:
+    return sql.render(
+        "enis_partition",
+        table=sql.qualified(settings.database, settings.enis_table, ddl=True),
         day=sql.date_string(day),
-        day_location=sql.s3_location(settings.flow_logs_bucket, *flow_logs_day_key(settings, day)),
-        next_day=sql.date_string(following),
-        next_day_location=sql.s3_location(settings.flow_logs_bucket, *flow_logs_day_key(settings, following)),
+        location=sql.s3_location(settings.results_bucket, ENIS_PREFIX, f"date={day.isoformat()}"),
     )
 
 
@@ -91,15 +182,16 @@ def add_cur_partition(settings: Settings, day: date) -> str:
     )
 
 
-def flow_log_egress_query(settings: Settings, day: date, eni_ids: Iterable[str]) -> str:
+# ---------------------------------------------------------------- queries
+def flow_log_egress_query(settings: Settings, day: date) -> str:
     start, end = day_epoch_bounds(day)
     return sql.render(
         "flow_log_egress",
-        table=sql.qualified(settings.database, settings.flow_logs_table),
+        flow_table=sql.qualified(settings.database, flow_logs_table_name(settings)),
+        enis_table=sql.qualified(settings.database, settings.enis_table),
         traffic_paths=sql.integer_list(settings.traffic_paths),
         day=sql.date_literal(day),
         next_day=sql.date_literal(sql.next_day(day)),
-        eni_ids=sql.eni_list(eni_ids),
         start_epoch=sql.integer(start),
         end_epoch=sql.integer(end),
     )

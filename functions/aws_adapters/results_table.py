@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -59,16 +60,33 @@ class ResultsTable:
     def replace_day(self, day: str, items: list[dict]) -> int:
         """Writes the day's items and removes that day's items of ALBs no longer reported."""
         keep = {item["load_balancer_arn"] for item in items}
-        for item in items:
-            if item["date"] != day:
-                raise ValueError(f"item of {item['date']} given for {day}")
-            self._dynamodb.put_item(
-                TableName=self.table_name,
-                Item={k: _serialize(_dynamo_value(v)) for k, v in item.items() if v is not None},
-            )
+        if any(item["date"] != day for item in items):
+            raise ValueError(f"an item of another day given for {day}")
+        puts = [
+            {
+                "PutRequest": {
+                    "Item": {k: _serialize(_dynamo_value(v)) for k, v in item.items() if v is not None}
+                }
+            }
+            for item in items
+        ]
+        self._batch_write(puts)
         stale = [i["load_balancer_arn"] for i in self.items_of_day(day) if i["load_balancer_arn"] not in keep]
         for arn in stale:
             self._dynamodb.delete_item(
                 TableName=self.table_name, Key={"date": {"S": day}, "load_balancer_arn": {"S": arn}}
             )
         return len(stale)
+
+    def _batch_write(self, requests: list[dict]) -> None:
+        """BatchWriteItem, 25 at a time, resending what DynamoDB leaves unprocessed (throttling)."""
+        for start in range(0, len(requests), 25):
+            pending = requests[start : start + 25]
+            for attempt in range(8):
+                answer = self._dynamodb.batch_write_item(RequestItems={self.table_name: pending})
+                pending = answer.get("UnprocessedItems", {}).get(self.table_name, [])
+                if not pending:
+                    break
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+            if pending:
+                raise RuntimeError(f"DynamoDB left {len(pending)} results unwritten after retries")

@@ -15,6 +15,7 @@ from albrecon.generator.dataset import AlbSpec, DatasetSpec, generate
 from albrecon.local.athena import AthenaEngine
 
 DAY = date(2026, 11, 20)
+RESULTS_BUCKET = "albrecon-results"
 BASE_SPEC = DatasetSpec(
     day=DAY,
     albs=[
@@ -33,17 +34,22 @@ class Dataset:
         self.spec = spec
         self.truth = generate(spec, root)
         params = json.loads((root / "parameters.json").read_text())
-        self.settings = Settings.from_mapping(params | {"AccountId": spec.account, "Region": spec.region})
+        self.settings = Settings.from_mapping(
+            params | {"AccountId": spec.account, "Region": spec.region, "ResultsBucket": RESULTS_BUCKET}
+        )
         self.engine = AthenaEngine(root)
+        self.eni_alb = {e: arn for arn, lb in self.truth["load_balancers"].items() for e in lb["eni_ids"]}
         assert (
             self.engine.execute(f"CREATE DATABASE IF NOT EXISTS {self.settings.database}").state
             == "SUCCEEDED"
         )
         for ddl in (
             statements.create_flow_logs_table(self.settings),
-            statements.add_flow_logs_partitions(self.settings, spec.day),
+            *statements.add_flow_logs_partitions(self.settings, spec.day, [(spec.account, spec.region)]),
             statements.create_cur_table(self.settings),
             statements.add_cur_partition(self.settings, spec.day),
+            statements.create_enis_table(self.settings),
+            statements.add_enis_partition(self.settings, spec.day),
         ):
             record = self.engine.execute(ddl)
             assert record.state == "SUCCEEDED", record.error
@@ -57,8 +63,20 @@ class Dataset:
         assert record.state == "SUCCEEDED", record.error
         return record
 
+    def write_enis(self, enis: list[str] | None = None) -> None:
+        """The day's ENI table as FindEnis writes it (ENI -> its ALB per the ground truth)."""
+        path = self.root / "s3" / RESULTS_BUCKET / statements.enis_key(self.spec.day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = [
+            f"{e},{self.eni_alb.get(e, 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/0000000000000000')},{self.spec.account},{self.spec.region},,"
+            for e in (self.alb_enis if enis is None else enis)
+        ]
+        path.write_text("".join(r + "\n" for r in rows))
+
     def egress(self, enis: list[str] | None = None) -> dict[str, tuple[int, int]]:
-        sql = statements.flow_log_egress_query(self.settings, self.spec.day, enis or self.alb_enis)
+        """ALB ARN -> (internet egress bytes, SKIPDATA records) through the day's ENI table."""
+        self.write_enis(enis)
+        sql = statements.flow_log_egress_query(self.settings, self.spec.day)
         return {row[0]: (row[1], row[2]) for row in self.run(sql).rows}
 
     def cur(self) -> dict[str, tuple[float, float]]:

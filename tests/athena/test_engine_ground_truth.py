@@ -9,17 +9,18 @@ from alb_egress.flowlog_format import FIELD_TYPES
 from albrecon.generator.dataset import GIB
 
 
-def test_egress_bytes_and_skipdata_per_eni(dataset):
+def test_egress_bytes_and_skipdata_per_alb(dataset):
     got = dataset.egress()
-    for eni in dataset.alb_enis:
-        truth = dataset.truth["enis"][eni]
-        assert got.get(eni, (0, 0)) == (truth["egress_bytes"], truth["skipdata_records"]), eni
+    for arn, lb in dataset.truth["load_balancers"].items():
+        assert got[arn] == (lb["flow_log_bytes"], lb["skipdata_records"]), lb["name"]
+        assert lb["flow_log_bytes"] > 0
 
 
-def test_egress_per_alb(dataset):
-    got = dataset.egress()
-    for lb in dataset.truth["load_balancers"].values():
-        assert sum(got.get(e, (0, 0))[0] for e in lb["eni_ids"]) == lb["flow_log_bytes"] > 0
+def test_egress_of_one_eni_is_that_enis(dataset):
+    eni = dataset.alb_enis[0]
+    [(arn, figures)] = dataset.egress([eni]).items()
+    truth = dataset.truth["enis"][eni]
+    assert figures == (truth["egress_bytes"], truth["skipdata_records"]) and arn == dataset.eni_alb[eni]
 
 
 def test_cur_gb_and_cost_per_alb(dataset):
@@ -36,23 +37,32 @@ def test_mismatching_alb_differs_by_its_factor(dataset):
 
 
 def test_malformed_lines_are_reported_not_summed(dataset):
-    sql = statements.flow_log_egress_query(dataset.settings, dataset.spec.day, dataset.alb_enis)
-    record = dataset.run(sql)
+    dataset.write_enis()
+    record = dataset.run(statements.flow_log_egress_query(dataset.settings, dataset.spec.day))
     assert len(record.malformed_lines) == dataset.truth["malformed_lines"] == 4
     execution = dataset.engine.get_query_execution(record.query_execution_id)["QueryExecution"]
     assert execution["Status"]["StateChangeReason"].startswith("4 malformed lines skipped, not summed")
 
 
 def test_only_the_two_day_partitions_are_read(dataset):
-    sql = statements.flow_log_egress_query(dataset.settings, dataset.spec.day, dataset.alb_enis)
-    record = dataset.run(sql)
+    dataset.write_enis()
+    record = dataset.run(statements.flow_log_egress_query(dataset.settings, dataset.spec.day))
     assert record.unpruned_tables == []
     bucket = dataset.root / "s3" / dataset.settings.flow_logs_bucket
     days = (dataset.spec.day, dataset.spec.day + timedelta(days=1))
-    folders = [bucket.joinpath(*statements.flow_logs_day_key(dataset.settings, day)) for day in days]
+    folders = [
+        bucket.joinpath(
+            *statements.flow_logs_folder(dataset.settings, dataset.spec.account, dataset.spec.region, d)
+        )
+        for d in days
+    ]
     expected = sum(f.stat().st_size for folder in folders for f in folder.iterdir())
     everything = sum(f.stat().st_size for f in bucket.rglob("*.gz"))
-    assert record.data_scanned_bytes == expected < everything  # D-1's folder exists and is not read
+    enis_file = (
+        (dataset.root / "s3" / "albrecon-results" / statements.enis_key(dataset.spec.day)).stat().st_size
+    )
+    assert record.data_scanned_bytes == expected + enis_file
+    assert expected < everything  # D-1's folder exists and is not read
 
 
 @pytest.mark.parametrize("query", ["cur_usage_query", "cur_freshness_query"])
@@ -73,8 +83,8 @@ def test_alphabetical_custom_format(make_dataset):
     data = make_dataset(flow_log_format=alphabetical)
     assert data.settings.flow_log_format.fields[0] == "account-id"
     got = data.egress()
-    for lb in data.truth["load_balancers"].values():
-        assert sum(got.get(e, (0, 0))[0] for e in lb["eni_ids"]) == lb["flow_log_bytes"]
+    for arn, lb in data.truth["load_balancers"].items():
+        assert got[arn][0] == lb["flow_log_bytes"]
 
 
 def test_cur2_and_region_prefixed_usage_types(make_dataset):
@@ -97,6 +107,5 @@ def test_parquet_flow_logs(make_dataset):
     assert files and not list((data.root / "s3" / data.settings.flow_logs_bucket).rglob("*.gz"))
     assert data.settings.flow_logs_file_format == "parquet"
     got = data.egress()
-    for eni in data.alb_enis:
-        truth = data.truth["enis"][eni]
-        assert got.get(eni, (0, 0)) == (truth["egress_bytes"], truth["skipdata_records"]), eni
+    for arn, lb in data.truth["load_balancers"].items():
+        assert got[arn] == (lb["flow_log_bytes"], lb["skipdata_records"])

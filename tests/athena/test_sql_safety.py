@@ -17,6 +17,7 @@ BASE = {
     "CurReportName": "hourly",
     "AccountId": "123456789012",
     "Region": "us-east-1",
+    "ResultsBucket": "albrecon-results",
 }
 DAY = date(2026, 11, 20)
 
@@ -25,9 +26,13 @@ def all_statements(settings):
     return {
         "create_flow_logs_table": statements.create_flow_logs_table(settings),
         "create_cur_table": statements.create_cur_table(settings),
-        "add_flow_logs_partitions": statements.add_flow_logs_partitions(settings, DAY),
+        "create_enis_table": statements.create_enis_table(settings),
+        "add_flow_logs_partitions": statements.add_flow_logs_partitions(
+            settings, DAY, [("123456789012", "us-east-1"), ("210987654321", "eu-west-1")]
+        )[0],
         "add_cur_partition": statements.add_cur_partition(settings, DAY),
-        "flow_log_egress_query": statements.flow_log_egress_query(settings, DAY, ["eni-0123456789abcdef0"]),
+        "add_enis_partition": statements.add_enis_partition(settings, DAY),
+        "flow_log_egress_query": statements.flow_log_egress_query(settings, DAY),
         "cur_usage_query": statements.cur_usage_query(settings, DAY),
         "cur_freshness_query": statements.cur_freshness_query(settings, DAY),
     }
@@ -36,6 +41,7 @@ def all_statements(settings):
 VARIANTS = [
     {},
     {"CurFormat": "cur2", "FlowLogsFileFormat": "parquet", "FlowLogsPrefix": "a/b", "CurPrefix": "x"},
+    {"FlowLogsHiveCompatiblePartitions": "true", "FlowLogsPerHourPartition": "true"},
 ]
 
 
@@ -118,12 +124,32 @@ def test_bad_flow_log_formats_are_rejected(fmt):
 
 
 @pytest.mark.parametrize(
-    "enis", [["eni-0123' OR '1'='1"], ["eni-0123456789abcdef0", "i-0123456789abcdef0"], [], [None]]
+    "pairs",
+    [
+        [("123456789012' OR '1", "us-east-1")],
+        [("123456789012", "us-east-1') --")],
+        [("1234", "us-east-1")],
+        [],
+    ],
 )
-def test_hostile_eni_lists_never_become_sql(enis):
+def test_hostile_partition_values_never_become_sql(pairs):
     settings = Settings.from_mapping(BASE)
     with pytest.raises(sql_render.UnsafeSqlValue):
-        statements.flow_log_egress_query(settings, DAY, enis)
+        statements.add_flow_logs_partitions(settings, DAY, pairs) or sql_render.partition_specs([])
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"Accounts": "123456789012,12345"},
+        {"Accounts": "all"},
+        {"Regions": "us-east-1,mars-1"},
+        {"Regions": "*,x"},
+    ],
+)
+def test_hostile_scope_is_rejected(override):
+    with pytest.raises(InvalidSettings):
+        Settings.from_mapping(BASE | override)
 
 
 def test_raw_strings_are_refused_by_the_renderer():
@@ -152,11 +178,12 @@ def test_validators_reject(make):
         make()
 
 
-def test_queries_stay_under_athenas_size_limit():
-    settings = Settings.from_mapping(BASE)
-    enis = [f"eni-{i:017x}" for i in range(20_000)]
-    with pytest.raises(sql_render.UnsafeSqlValue, match="over Athena's"):
-        statements.flow_log_egress_query(settings, DAY, enis)
-    assert (
-        len(statements.flow_log_egress_query(settings, DAY, enis[:5000])) < sql_render.ATHENA_MAX_QUERY_BYTES
-    )
+def test_query_text_does_not_grow_with_enis_and_partition_statements_stay_small():
+    """The egress query joins the day's ENI table: its text is the same for 1 or 20,000 ENIs. Many
+    accounts and regions give several partition statements, each far below Athena's limit."""
+    settings = Settings.from_mapping(BASE | {"FlowLogsPerHourPartition": "true"})
+    assert "eni-" not in statements.flow_log_egress_query(settings, DAY)
+    pairs = [(f"{a:012d}", r) for a in range(1, 101) for r in ("us-east-1", "eu-west-1")]
+    chunks = statements.add_flow_logs_partitions(settings, DAY, pairs)
+    assert len(chunks) == -(-200 * 25 // statements.PARTITIONS_PER_STATEMENT)
+    assert max(len(c.encode()) for c in chunks) < sql_render.ATHENA_MAX_QUERY_BYTES // 8

@@ -88,7 +88,7 @@ def state_machine_arn() -> str:
 def _state_names(states: dict) -> set[str]:
     names = set(states)
     for state in states.values():
-        for branch in state.get("Branches", []):
+        for branch in [*state.get("Branches", []), state.get("ItemProcessor", {"States": {}})]:
             names |= _state_names(branch["States"])
     return names
 

@@ -22,7 +22,7 @@ def test_manual_date():
     [
         ({"date": "2026-11-28"}, "not over yet"),  # today
         ({"date": "2027-01-01"}, "not over yet"),
-        ({"date": "2023-11-01"}, "days ago"),
+        ({"date": "2015-06-09"}, "before VPC Flow Logs existed"),
         ({"date": "2026-02-30"}, "not a calendar date"),
         ({"date": "26-11-20"}, "YYYY-MM-DD"),
         ({"date": 20261120}, "YYYY-MM-DD"),
@@ -41,3 +41,8 @@ def test_bad_inputs_say_why(execution_input, expected):
 def test_bad_start_time():
     with pytest.raises(InvalidReconcileInput):
         plan_day({}, "not-a-time", 2)
+
+
+def test_any_day_since_vpc_flow_logs_existed():
+    assert plan_day({"date": "2015-06-10"}, START, 2).day == date(2015, 6, 10)
+    assert plan_day({"date": "2019-12-31"}, START, 2).source == "manual"

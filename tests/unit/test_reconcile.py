@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from alb_egress.identity import WatchList
+from alb_egress.identity import Scope
 from alb_egress.reconcile import BYTES_PER_GB, Status, Thresholds, classify, cur_covers_day, reconcile_day
 
 T = Thresholds(tolerance_percent=1.0, min_delta_gb=0.01)
@@ -47,11 +47,15 @@ def test_cur_coverage(text, covers):
     assert cur_covers_day(text, date(2026, 11, 20)) is covers
 
 
+def _scope(names="*", accounts="", regions=""):
+    return Scope.parse(accounts, regions, names, own_account="123456789012", own_region="us-east-1")
+
+
 def test_reconcile_day_figures_and_watch_list():
-    enis = {ARN.format("a"): ["eni-0000000a", "eni-0000000b"], ARN.format("b"): ["eni-0000000c"]}
-    egress = {"eni-0000000a": (BYTES_PER_GB, 1), "eni-0000000b": (BYTES_PER_GB, 0), "eni-0000000c": (5, 0)}
+    enis = {ARN.format("a"): 2, ARN.format("b"): 1}
+    egress = {ARN.format("a"): (2 * BYTES_PER_GB, 1), ARN.format("b"): (5, 0)}
     cur = {ARN.format("a"): (2.5, 0.225), ARN.format("billed-only"): (1.0, 0.09), "i-0123": (9.0, 1.0)}
-    results = reconcile_day(date(2026, 11, 20), enis, egress, cur, True, WatchList.parse("a,billed-only"), T)
+    results = reconcile_day(date(2026, 11, 20), enis, egress, cur, True, _scope("a,billed-only"), T)
     by_name = {r.load_balancer: r for r in results}
     assert set(by_name) == {"a", "billed-only"}  # "b" not watched; "i-0123" is no ALB
     a = by_name["a"]
@@ -62,6 +66,7 @@ def test_reconcile_day_figures_and_watch_list():
         2,
         1,
     )
+    assert (a.account_id, a.region) == ("123456789012", "us-east-1")
     assert a.delta_gb == pytest.approx(-0.5) and a.delta_pct == pytest.approx(-20.0)
     assert a.effective_rate_usd_per_gb == pytest.approx(0.09) and a.estimated_impact_usd == pytest.approx(
         -0.045
@@ -72,12 +77,52 @@ def test_reconcile_day_figures_and_watch_list():
 
 def test_delta_pct_is_null_without_cur():
     [r] = reconcile_day(
-        date(2026, 11, 20),
-        {ARN.format("a"): ["eni-0000000a"]},
-        {"eni-0000000a": (BYTES_PER_GB, 0)},
-        {},
-        True,
-        WatchList.parse("*"),
-        T,
+        date(2026, 11, 20), {ARN.format("a"): 1}, {ARN.format("a"): (BYTES_PER_GB, 0)}, {}, True, _scope(), T
     )
     assert r.delta_pct is None and r.estimated_impact_usd is None and r.status is Status.MISSING_CUR
+
+
+OTHER = "arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/{name}/0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("accounts", "regions", "expected"),
+    [
+        ("", "", {("123456789012", "us-east-1", "web")}),  # the stack's own account and region
+        (
+            "*",
+            "*",
+            {
+                ("123456789012", "us-east-1", "web"),
+                ("210987654321", "us-east-1", "web"),
+                ("210987654321", "eu-west-1", "web"),
+                ("333333333333", "ap-south-1", "web"),
+            },
+        ),
+        (
+            "123456789012,210987654321",
+            "us-east-1,eu-west-1",
+            {
+                ("123456789012", "us-east-1", "web"),
+                ("210987654321", "us-east-1", "web"),
+                ("210987654321", "eu-west-1", "web"),
+            },
+        ),
+        ("210987654321", "*", {("210987654321", "us-east-1", "web"), ("210987654321", "eu-west-1", "web")}),
+    ],
+)
+def test_scope_decides_every_alb_by_account_region_and_name(accounts, regions, expected):
+    """One name in two accounts is two ALBs; out-of-scope ALBs never reach the results."""
+    arns = [
+        OTHER.format(account=a, region=r, name="web")
+        for a, r in [
+            ("123456789012", "us-east-1"),
+            ("210987654321", "us-east-1"),
+            ("210987654321", "eu-west-1"),
+            ("333333333333", "ap-south-1"),
+        ]
+    ]
+    cur = {arn: (1.0, 0.09) for arn in arns}
+    results = reconcile_day(date(2026, 11, 20), {}, {}, cur, True, _scope("*", accounts, regions), T)
+    assert {(r.account_id, r.region, r.load_balancer) for r in results} == expected
+    assert len({r.load_balancer_arn for r in results}) == len(results)

@@ -1,0 +1,81 @@
+"""Which account and region a local data directory belongs to (DESIGN §5).
+
+The local stack runs as the account and region of the data: the flow-log folders under
+``s3/<FlowLogsBucket>/<prefix>/AWSLogs/`` (AWS's default layout or the Hive-compatible one) and
+the CloudTrail events name them. One of each: that is the stack's. Several: the caller must say
+which (``--account-id`` / ``--region`` or ``AWS::AccountId`` / ``AWS::Region`` in
+parameters.json). None: an error that says so. Never a silent default that reads no files.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from alb_egress.identity import ACCOUNT_RE, REGION_RE
+
+_HIVE_ACCOUNT = re.compile(r"^aws-account-id=(\d{12})$")
+_HIVE_REGION = re.compile(r"^aws-region=([a-z0-9-]+)$")
+
+
+class DataLayoutError(ValueError):
+    """The data directory does not say, or says ambiguously, which account and region it is."""
+
+
+def accounts_and_regions(data_dir: Path, parameters: dict, events: list[dict]) -> tuple[set[str], set[str]]:
+    """Every account and region the flow-log folders and the events name."""
+    accounts: set[str] = set()
+    regions: set[str] = set()
+    bucket = str(parameters.get("FlowLogsBucket", ""))
+    prefix = str(parameters.get("FlowLogsPrefix", "")).strip("/")
+    root = Path(data_dir) / "s3" / bucket / prefix / "AWSLogs" if bucket else None
+    if root is not None and root.is_dir():
+        for account_dir in root.iterdir():
+            hive = _HIVE_ACCOUNT.match(account_dir.name)
+            account = hive[1] if hive else account_dir.name
+            if not ACCOUNT_RE.match(account):
+                continue
+            service = account_dir / ("aws-service=vpcflowlogs" if hive else "vpcflowlogs")
+            if not service.is_dir():
+                continue
+            for region_dir in service.iterdir():
+                match = _HIVE_REGION.match(region_dir.name) if hive else None
+                region = match[1] if match else region_dir.name
+                if REGION_RE.match(region):
+                    accounts.add(account)
+                    regions.add(region)
+    for event in events:
+        account, region = event.get("account"), event.get("region")
+        if isinstance(account, str) and ACCOUNT_RE.match(account):
+            accounts.add(account)
+        if isinstance(region, str) and REGION_RE.match(region):
+            regions.add(region)
+    return accounts, regions
+
+
+def stack_account_and_region(data_dir: Path, parameters: dict, events: list[dict]) -> tuple[str, str]:
+    """``parameters``' AWS::AccountId / AWS::Region where given, else the data's only one."""
+    accounts, regions = accounts_and_regions(data_dir, parameters, events)
+    chosen = []
+    for key, found, flag in (
+        ("AWS::AccountId", accounts, "--account-id"),
+        ("AWS::Region", regions, "--region"),
+    ):
+        if parameters.get(key):
+            chosen.append(str(parameters[key]))
+        elif len(found) == 1:
+            chosen.append(next(iter(found)))
+        elif not found:
+            raise DataLayoutError(
+                f"cannot tell the stack's {key.split('::')[1]}: no flow-log folder under "
+                f"s3/{parameters.get('FlowLogsBucket', '<FlowLogsBucket>')}/"
+                f"{(str(parameters.get('FlowLogsPrefix', '')).strip('/') + '/') if parameters.get('FlowLogsPrefix') else ''}"
+                f"AWSLogs/ and no event names one; give {flag} (or {key} in parameters.json)"
+            )
+        else:
+            raise DataLayoutError(
+                f"the data holds several {key.split('::')[1]} values ({', '.join(sorted(found))}): "
+                f"give the stack's with {flag} (or {key} in parameters.json), and the scope with "
+                "the Accounts / Regions parameters"
+            )
+    return chosen[0], chosen[1]
