@@ -66,11 +66,19 @@ def stack_account_and_region(data_dir: Path, parameters: dict, events: list[dict
         elif len(found) == 1:
             chosen.append(next(iter(found)))
         elif not found:
+            where = "/".join(
+                p
+                for p in (
+                    "s3",
+                    str(parameters.get("FlowLogsBucket", "<FlowLogsBucket>")),
+                    str(parameters.get("FlowLogsPrefix", "")).strip("/"),
+                    "AWSLogs",
+                )
+                if p
+            )
             raise DataLayoutError(
-                f"cannot tell the stack's {key.split('::')[1]}: no flow-log folder under "
-                f"s3/{parameters.get('FlowLogsBucket', '<FlowLogsBucket>')}/"
-                f"{(str(parameters.get('FlowLogsPrefix', '')).strip('/') + '/') if parameters.get('FlowLogsPrefix') else ''}"
-                f"AWSLogs/ and no event names one; give {flag} (or {key} in parameters.json)"
+                f"cannot tell the stack's {key.split('::')[1]}: no flow-log folder under {where}/ "
+                f"and no event names one; give {flag} (or {key} in parameters.json)"
             )
         else:
             raise DataLayoutError(
