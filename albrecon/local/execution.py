@@ -44,6 +44,18 @@ class ExecutionReport:
             raise KeyError(f"state {name!r} never ran; ran: {[s.name for s in self.states]}")
         return runs[-1]
 
+    @property
+    def largest_payload_bytes(self) -> int:
+        """The largest state input or output of the execution, in UTF-8 bytes (AWS's quota: 256 KiB)."""
+        sizes = [0]
+        for event in self.history:
+            for key in ("stateEnteredEventDetails", "stateExitedEventDetails", "taskSucceededEventDetails"):
+                details = event.get(key) or {}
+                for field_name in ("input", "output"):
+                    if isinstance(details.get(field_name), str):
+                        sizes.append(len(details[field_name].encode()))
+        return max(sizes)
+
     def ran(self, name: str) -> bool:
         return any(s.name == name for s in self.states)
 

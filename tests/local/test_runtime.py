@@ -93,3 +93,24 @@ def test_unknown_parameter_is_refused():
 
     with pytest.raises(TemplateError, match="unknown template parameters"):
         LocalAws(template=Template.load(MINI), parameters={"Nope": "x"})
+
+
+def test_a_state_output_over_256_kib_fails_the_execution_uncaught(aws):
+    """AWS's quota holds locally: States.DataLimitExceeded, which States.ALL does not catch."""
+    report = aws.start_execution("Machine", {**INPUT, "pad": "x" * 261_950})  # Echo's result tips it over
+    assert report.status == "FAILED" and report.error == "States.DataLimitExceeded"
+    assert aws.published_messages("Alerts") == []  # the Catch to Alert never ran
+
+
+def test_an_athena_query_over_262144_bytes_is_refused_by_the_engine(aws):
+    """Athena's StartQueryExecution refuses a QueryString over 262,144 bytes (the engine itself,
+    not only our renderer); a state that carried one would hit the 256 KiB state quota first."""
+    from botocore.exceptions import ClientError
+
+    athena = aws.client("athena")
+    with pytest.raises(ClientError) as refused:
+        athena.start_query_execution(QueryString="SELECT 1" + " " * 262_137, WorkGroup="primary")
+    assert refused.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert "at most 262144" in refused.value.response["Error"]["Message"]
+    fits = athena.start_query_execution(QueryString="SELECT 1" + " " * 262_136, WorkGroup="primary")
+    assert fits["QueryExecutionId"]
