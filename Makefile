@@ -25,7 +25,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml member/template.yaml
 	$(VENV)/bin/sam validate --lint
 	$(VENV)/bin/statelint statemachine/reconcile.asl.json tests/fixtures/mini/statemachines/machine.asl.json
 

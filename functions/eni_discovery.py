@@ -8,15 +8,19 @@ event-recorded data.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import cfnresponse
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
 
-from alb_egress.discovery import created_from_interface
+from alb_egress.discovery import created_from_interface, discovery_targets
 from alb_egress.identity import InvalidIdentifier
+from alb_egress.settings import settings_from_environment
 from aws_adapters.ec2_interfaces import elb_network_interfaces
 from aws_adapters.inventory_table import InventoryTable
+from aws_adapters.member_accounts import ec2_in
 from aws_adapters.run_metrics import count_run_event
 
 logger = Logger()
@@ -26,25 +30,43 @@ metrics = Metrics()
 
 @tracer.capture_method
 def discover() -> dict[str, int]:
+    """Lists the ELB ENIs of every in-scope account and region (other accounts through the member
+    stack's role) into the inventory. An account or region it cannot reach is counted and logged;
+    the others are still discovered."""
+    settings = settings_from_environment(os.environ)
     table = InventoryTable(os.environ["INVENTORY_TABLE"])
-    region = os.environ["AWS_REGION"]
-    counts = {"seen": 0, "written": 0, "kept_event_data": 0, "unknown_created_time": 0, "invalid": 0}
-    for interface in elb_network_interfaces():
-        counts["seen"] += 1
+    seen = {(r.account_id, r.region) for r in table.records_alive_on(datetime.now(UTC).date())}
+    targets = discovery_targets(settings.scope, settings.account_id, settings.region, seen)
+    counts = {k: 0 for k in ("targets", "unreachable", "seen", "written", "kept_event_data")}
+    counts |= {"unknown_created_time": 0, "invalid": 0}
+    for account, region in targets:
+        counts["targets"] += 1
         try:
-            change = created_from_interface(interface, region)
-        except InvalidIdentifier as problem:
-            counts["invalid"] += 1
-            logger.warning("ENI skipped", extra={"reason": str(problem)})
+            ec2 = ec2_in(account, region, settings.account_id, settings.member_discovery_role_name)
+            interfaces = list(elb_network_interfaces(ec2))
+        except (ClientError, BotoCoreError) as problem:
+            counts["unreachable"] += 1
+            logger.warning(
+                "account/region not reachable: is the member stack deployed there?",
+                extra={"account": account, "region": region, "reason": str(problem)[:300]},
+            )
             continue
-        if change is None:
-            continue
-        if change.created_at is None:
-            counts["unknown_created_time"] += 1
-        if table.record_discovered(change):
-            counts["written"] += 1
-        else:
-            counts["kept_event_data"] += 1
+        for interface in interfaces:
+            counts["seen"] += 1
+            try:
+                change = created_from_interface(interface, region)
+            except InvalidIdentifier as problem:
+                counts["invalid"] += 1
+                logger.warning("ENI skipped", extra={"reason": str(problem)})
+                continue
+            if change is None:
+                continue
+            if change.created_at is None:
+                counts["unknown_created_time"] += 1
+            if table.record_discovered(change):
+                counts["written"] += 1
+            else:
+                counts["kept_event_data"] += 1
     for name, value in counts.items():
         metrics.add_metric(name=f"Discovery_{name}", unit=MetricUnit.Count, value=value)
     logger.info("discovery finished", extra=counts)

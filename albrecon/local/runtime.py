@@ -86,11 +86,9 @@ class LocalAws:
             conditions=self.template.conditions,
         )
         # moto answers every request as this account (its MOTO_ACCOUNT_ID), as AWS would the stack's.
-        self._environment = _FAKE_CREDENTIALS | {
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-            "MOTO_ACCOUNT_ID": self.account,
-        }
+        self._environment = _FAKE_CREDENTIALS | {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
+        if self.account != LOCAL_ACCOUNT:  # moto's own default; without the override, assumed-role
+            self._environment["MOTO_ACCOUNT_ID"] = self.account  # keys act in their role's account
         if self.data_dir is None:
             self.data_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-")))
         stack_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-stack-")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .identity import ACCOUNT_RE, InvalidIdentifier, parse_eni_description, validate_eni_id
+from .identity import ACCOUNT_RE, InvalidIdentifier, Scope, parse_eni_description, validate_eni_id
 from .inventory import SOURCE_DISCOVERY, EniCreated
 from .timeutil import InvalidDate, format_instant, normalize_instant
 
@@ -46,3 +46,13 @@ def created_from_interface(interface: dict, region: str) -> EniCreated | None:
         availability_zone=interface.get("AvailabilityZone"),
         source=SOURCE_DISCOVERY,
     )
+
+
+def discovery_targets(
+    scope: Scope, own_account: str, own_region: str, seen: set[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Every (account, region) whose existing ENIs discovery lists: the scope's, where ``*`` means
+    the stack's own plus every account/region the inventory has seen."""
+    accounts = scope.accounts if scope.accounts is not None else {own_account} | {a for a, _ in seen}
+    regions = scope.regions if scope.regions is not None else {own_region} | {r for _, r in seen}
+    return sorted((a, r) for a in accounts for r in regions)

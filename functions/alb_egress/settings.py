@@ -17,6 +17,7 @@ BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # S3 key prefixes: AWS's "safe characters", minus the quote. No leading/trailing slash.
 PREFIX_RE = re.compile(r"^(?:[A-Za-z0-9!_.*()=-]+(?:/[A-Za-z0-9!_.*()=-]+)*)?$")
 OPTIONAL_BUCKET_RE = re.compile(r"^(?:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$")
+ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 REPORT_NAME_RE = re.compile(r"^[0-9A-Za-z!_.*()-]{1,256}$")
 IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")
 
@@ -40,6 +41,7 @@ DEFAULTS: dict[str, str] = {
     "CurTable": "cost_and_usage",
     "EnisTable": "alb_enis_of_day",
     "ResultsBucket": "",
+    "MemberDiscoveryRoleName": "albrecon-member-discovery",
 }
 REQUIRED = ("FlowLogsBucket", "CurBucket", "CurReportName", "AccountId", "Region")
 
@@ -72,6 +74,7 @@ class Settings:
     cur_table: str
     enis_table: str
     results_bucket: str  # where the day's ENI table and results objects go ("" outside a stack)
+    member_discovery_role_name: str  # the member stack's read-only role, assumed by discovery
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
@@ -116,6 +119,9 @@ class Settings:
                 cur_table=_match(IDENTIFIER_RE, "CurTable", merged["CurTable"]),
                 enis_table=_match(IDENTIFIER_RE, "EnisTable", merged["EnisTable"]),
                 results_bucket=_match(OPTIONAL_BUCKET_RE, "ResultsBucket", merged["ResultsBucket"]),
+                member_discovery_role_name=_match(
+                    ROLE_NAME_RE, "MemberDiscoveryRoleName", merged["MemberDiscoveryRoleName"]
+                ),
             )
         except InvalidIdentifier as problem:
             raise InvalidSettings(str(problem)) from None

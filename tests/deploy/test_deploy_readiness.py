@@ -345,3 +345,35 @@ def test_function_environment_names_the_stack(translated):
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["STACK_NAME"] == {"Ref": "AWS::StackName"}
         assert variables["AthenaDatabase"] == {"Ref": "GlueDatabase"}
+
+
+# ---------------------------------------------------------------- the Organization's member stack
+def test_member_stack_forwards_exactly_what_the_recorder_listens_to(translated):
+    """member/template.yaml (a StackSet in every member account and region) sends the ELB ENI
+    CloudTrail events to the main stack's bus; the recorder's rule on that bus has the same pattern.
+    events/latest/userguide/eb-cross-account.html: the target bus's policy admits the senders."""
+    from cfn_tools import load_yaml
+
+    from .conftest import REPO
+
+    member = json.loads(json.dumps(load_yaml((REPO / "member" / "template.yaml").read_text())))
+    forward = member["Resources"]["ForwardElbEniEvents"]["Properties"]
+    rules = resources_of_type(translated, "AWS::Events::Rule")
+    on_bus = [r for r in rules.values() if r["Properties"].get("EventBusName") == {"Ref": "CentralEventBus"}]
+    [recorder_rule] = on_bus
+    assert recorder_rule["Properties"]["EventPattern"] == forward["EventPattern"]
+    assert forward["Targets"][0]["Arn"] == {"Ref": "MainEventBusArn"}
+    policy = translated["Resources"]["CentralEventBusPolicy"]
+    assert policy["Condition"] == "HasOrganization"
+    assert policy["Properties"]["Statement"]["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}
+    }
+    # the read-only role: one per account (IAM is global), trusted by the discovery role only
+    role = member["Resources"]["DiscoveryRole"]
+    assert role["Condition"] == "CreatesRoles"
+    [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"AWS": {"Ref": "DiscoveryPrincipalArn"}}
+    [policy_doc] = role["Properties"]["Policies"]
+    assert policy_doc["PolicyDocument"]["Statement"][0]["Action"] == "ec2:DescribeNetworkInterfaces"
+    discovery = _allowed(translated["Resources"]["EniDiscoveryFunctionRole"])
+    assert "sts:assumerole" in discovery

@@ -10,11 +10,15 @@ from aws_adapters.ec2_interfaces import elb_network_interfaces
 from aws_adapters.inventory_table import InventoryTable
 
 
-@pytest.fixture
-def subnet(local_aws):
-    ec2 = local_aws.client("ec2")
+def new_subnet(aws):
+    ec2 = aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     return ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]
+
+
+@pytest.fixture
+def subnet(local_aws):
+    return new_subnet(local_aws)
 
 
 def make_eni(local_aws, subnet, description):
@@ -117,3 +121,60 @@ def test_daily_run_returns_counts(local_aws, subnet):
     scheduled = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": {}}
     counts = local_aws.invoke("EniDiscoveryFunction", scheduled)
     assert counts["seen"] == 1 and counts["written"] == 1
+
+
+MEMBER = "210987654321"
+
+
+@pytest.fixture
+def organization_aws():
+    """The stack in 123456789012 reconciling itself and a member account in two regions."""
+    from albrecon.local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
+
+    scope = {"Accounts": f"123456789012,{MEMBER}", "Regions": "us-east-1,eu-west-1"}
+    with LocalAws(
+        parameters=PLACEHOLDER_PARAMETERS | scope, function_env={"POWERTOOLS_LOG_LEVEL": "ERROR"}
+    ) as aws:
+        yield aws
+
+
+def member_eni(aws, region: str, description: str) -> str:
+    """An ENI created in the member account, through the role the member stack would create."""
+    import boto3
+
+    credentials = aws.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{MEMBER}:role/albrecon-member-discovery", RoleSessionName="setup"
+    )["Credentials"]
+    ec2 = boto3.client(
+        "ec2",
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24", AvailabilityZone=f"{region}a")["Subnet"]
+    return ec2.create_network_interface(SubnetId=subnet["SubnetId"], Description=description)[
+        "NetworkInterface"
+    ]["NetworkInterfaceId"]
+
+
+def test_discovery_lists_every_in_scope_account_and_region_through_the_member_role(organization_aws):
+    own = make_eni(organization_aws, new_subnet(organization_aws), "ELB app/web/50dc6c495c0c9188")
+    dublin = member_eni(organization_aws, "eu-west-1", "ELB app/web/0123456789abcdef")
+    counts = organization_aws.invoke("EniDiscoveryFunction", {"source": "albrecon.daily-discovery"})
+    assert counts["targets"] == 4 and counts["unreachable"] == 0 and counts["written"] == 2
+    items = inventory(organization_aws)
+    assert items[own]["load_balancer_arn"].startswith("arn:aws:elasticloadbalancing:us-east-1:123456789012:")
+    assert items[dublin]["load_balancer_arn"] == (
+        f"arn:aws:elasticloadbalancing:eu-west-1:{MEMBER}:loadbalancer/app/web/0123456789abcdef"
+    )
+    assert (items[dublin]["account_id"], items[dublin]["region"]) == (MEMBER, "eu-west-1")
+
+
+def test_an_unreachable_member_is_counted_and_the_others_still_discovered(organization_aws):
+    own = make_eni(organization_aws, new_subnet(organization_aws), "ELB app/web/50dc6c495c0c9188")
+    organization_aws.faults.fail("sts", "AssumeRole", "AccessDenied", "no such role", on_calls=range(1, 10))
+    counts = organization_aws.invoke("EniDiscoveryFunction", {"source": "albrecon.daily-discovery"})
+    assert counts["unreachable"] == 2 and counts["targets"] == 4  # the member's two regions
+    assert own in inventory(organization_aws)
