@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from alb_egress.identity import parse_eni_description
+from alb_egress.identity import ACCOUNT_RE, REGION_RE, parse_eni_description
 from alb_egress.timeutil import parse_day
 
 from .events import EventFileError, read_event_files
@@ -51,21 +51,30 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+ALB_SPEC_FORM = "name:id[:enis[:cur_factor[:account[:region]]]]"
+
+
 def _alb_spec(text: str):  # -> AlbSpec (numpy and pyarrow load only when generating)
-    """``name:id[:enis[:cur_factor]]``, e.g. ``shop:3f2b1c0d9e8a7b6c:3:1.08``."""
+    """``name:id[:enis[:cur_factor[:account[:region]]]]``, e.g. ``shop:3f2b1c0d9e8a7b6c:3:1.08``."""
     parts = text.split(":")
-    if not 2 <= len(parts) <= 4:
-        raise argparse.ArgumentTypeError(f"--alb wants name:id[:enis[:cur_factor]], got {text!r}")
+    if not 2 <= len(parts) <= 6:
+        raise argparse.ArgumentTypeError(f"--alb wants {ALB_SPEC_FORM}, got {text!r}")
     try:
         enis = int(parts[2]) if len(parts) > 2 else 2
         factor = float(parts[3]) if len(parts) > 3 else 1.0
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--alb wants name:id[:enis[:cur_factor]], got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"--alb wants {ALB_SPEC_FORM}, got {text!r}") from None
     if parse_eni_description(f"ELB app/{parts[0]}/{parts[1]}") is None:
         raise argparse.ArgumentTypeError(f"not an ALB name and 16-hex-digit id: {text!r}")
+    account = parts[4] if len(parts) > 4 else None
+    region = parts[5] if len(parts) > 5 else None
+    if (account and not ACCOUNT_RE.match(account)) or (region and not REGION_RE.match(region)):
+        raise argparse.ArgumentTypeError(f"not an AWS account id and region: {text!r}")
     from .generator.dataset import AlbSpec
 
-    return AlbSpec(name=parts[0], lb_id=parts[1], enis=enis, cur_factor=factor)
+    return AlbSpec(
+        name=parts[0], lb_id=parts[1], enis=enis, cur_factor=factor, account=account, region=region
+    )
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -77,7 +86,10 @@ def _generate(args: argparse.Namespace) -> int:
         albs=args.alb
         or [AlbSpec("shop-frontend", "3f2b1c0d9e8a7b6c", 3), AlbSpec("payments-api", "9a8b7c6d5e4f3a2b")],
         records_per_day=args.records,
+        account=args.account,
         region=args.region,
+        hive_partitions=args.hive_partitions,
+        per_hour_partitions=args.per_hour_partitions,
         flow_log_format=args.flow_log_format,
         cur_format=args.cur_format,
         flow_logs_file_format=args.flow_logs_file_format,
@@ -297,10 +309,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True, help="data directory to write (DESIGN §5 layout)")
     gen.add_argument("--date", required=True, help="the UTC day, YYYY-MM-DD")
     gen.add_argument(
-        "--alb", action="append", type=_alb_spec, help="name:id[:enis[:cur_factor]] (repeatable)"
+        "--alb",
+        action="append",
+        type=_alb_spec,
+        help=f"{ALB_SPEC_FORM} (repeatable; several accounts/regions = an Organization)",
     )
     gen.add_argument("--records", type=int, default=20_000, help="ALB flow records with start in the day")
+    gen.add_argument("--account", default="123456789012", help="the data's (payer) account")
     gen.add_argument("--region", default="us-east-1")
+    gen.add_argument("--hive-partitions", action="store_true", help="Hive-compatible flow-log folders")
+    gen.add_argument("--per-hour-partitions", action="store_true", help="per-hour flow-log folders")
     gen.add_argument(
         "--flow-log-format", default=None, help="the flow log's ${field} format (default: all v5)"
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 RESULT_FIELDS = (
     "load_balancer",
     "load_balancer_arn",
+    "account_id",
+    "region",
     "eni_count",
     "flow_log_bytes",
     "flow_log_gb",
@@ -17,6 +19,8 @@ RESULT_FIELDS = (
 
 COLUMNS = (
     ("date", "<10", "{}"),
+    ("account_id", "<12", "{}"),
+    ("region", "<14", "{}"),
     ("load_balancer", "<24", "{}"),
     ("eni_count", ">4", "{}"),
     ("flow_log_gb", ">12", "{:.4f}"),
@@ -27,6 +31,7 @@ COLUMNS = (
 )
 HEADINGS = {
     "load_balancer": "ALB",
+    "account_id": "account",
     "eni_count": "ENIs",
     "flow_log_gb": "flow GB",
     "cur_gb": "CUR GB",
@@ -36,7 +41,13 @@ HEADINGS = {
 
 
 def results_table(items: list[dict], with_date: bool = True) -> str:
-    columns = [c for c in COLUMNS if with_date or c[0] != "date"]
+    """One line per result; account and region columns when the results span more than one."""
+    places = {(i.get("account_id"), i.get("region")) for i in items}
+    columns = [
+        c
+        for c in COLUMNS
+        if (with_date or c[0] != "date") and (len(places) > 1 or c[0] not in ("account_id", "region"))
+    ]
     header = "  ".join(f"{HEADINGS.get(name, name):{align}}" for name, align, _ in columns)
     lines = [header, "-" * len(header)]
     for item in items:

@@ -42,12 +42,15 @@ class DayRun:
     alerts: list[dict]  # messages this run published to the alert topic
 
     def as_json(self) -> dict:
-        return {
+        shape = {
             "date": self.date,
             "execution_status": self.report.status,
             "results": [{k: r.get(k) for k in RESULT_FIELDS} for r in self.results],
             "alerts": [{"subject": a["subject"], "message": a["message"]} for a in self.alerts],
         }
+        if self.report.status != "SUCCEEDED":  # DESIGN §5: why, without --verbose
+            shape |= {"error": self.report.error, "cause": self.report.cause}
+        return shape
 
 
 @dataclass

@@ -129,6 +129,8 @@ def failure(day: str | None, state: str, error: str, cause: str, console_url: st
             "kind": {"DataType": "String", "StringValue": "pipeline_failed"},
             "date": {"DataType": "String", "StringValue": label},
         },
+        # the execution's own cause (the console, `albrecon local --json`): which state, what error
+        "cause": f"{state} failed for {label}: {error}: {cause}"[:32_000],
     }
 
 

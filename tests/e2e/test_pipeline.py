@@ -264,6 +264,8 @@ def test_albrecon_local_json_has_exactly_the_documented_shape(scenario, capsys):
         [
             "load_balancer",
             "load_balancer_arn",
+            "account_id",
+            "region",
             "eni_count",
             "flow_log_bytes",
             "flow_log_gb",
@@ -274,6 +276,21 @@ def test_albrecon_local_json_has_exactly_the_documented_shape(scenario, capsys):
         ]
     ] * 2
     assert [list(a) for a in printed["alerts"]] == [["subject", "message"]]
+
+
+def test_albrecon_local_json_says_why_an_execution_failed(scenario, capsys):
+    from albrecon.cli import main
+
+    data = scenario()
+    # a FlowLogFormat without the fields the reconciliation reads: Plan refuses it
+    (data.root / "parameters.json").write_text(
+        json.dumps({**json.loads((data.root / "parameters.json").read_text()), "FlowLogFormat": "${bytes}"})
+    )
+    assert main(["local", "--data", str(data.root), "--date", D, "--json"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["execution_status"] == "FAILED"
+    assert printed["error"] == "ReconciliationFailed"
+    assert printed["cause"].startswith("Plan failed for") and "FlowLogFormat" in printed["cause"]
 
 
 def test_albrecon_local_refuses_a_bad_date_and_a_missing_directory(tmp_path, capsys):
