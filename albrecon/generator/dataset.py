@@ -149,7 +149,7 @@ def _enis(spec: DatasetSpec) -> list[Eni]:
             counter += 1
             az = f"{home(spec, alb)[1]}{'abc'[i % 3]}"
             eni = Eni(
-                eni_id=f"eni-0{alb_index + 1:02x}{counter:014x}",
+                eni_id=f"eni-0{alb_index + 1:04x}{counter:012x}",
                 alb=alb,
                 created=d0 - timedelta(days=20 + i, hours=3),
                 subnet=f"subnet-0{i % 3 + 10:016x}",
@@ -161,7 +161,7 @@ def _enis(spec: DatasetSpec) -> list[Eni]:
             counter += 1
             enis.append(
                 Eni(
-                    f"eni-0{alb_index + 1:02x}{counter:014x}",
+                    f"eni-0{alb_index + 1:04x}{counter:012x}",
                     alb,
                     d0 + timedelta(hours=13, minutes=20),
                     az=f"{home(spec, alb)[1]}c",
@@ -175,7 +175,7 @@ def _enis(spec: DatasetSpec) -> list[Eni]:
         counter += 1
         enis.append(
             Eni(
-                f"eni-0{1:02x}{counter:014x}",
+                f"eni-0{1:04x}{counter:012x}",
                 spec.albs[0],
                 d0 - timedelta(days=9),
                 deleted=d0 - timedelta(hours=5),
@@ -302,6 +302,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
     alb_enis = [i for i, e in enumerate(enis) if e.alb is not None]
     logged = np.array([e.alb is None or e.alb.flow_logs for e in enis])
     weights = np.array([enis[i].alb.weight for i in alb_enis]) if alb_enis else np.array([])
+    weight_index = {eni: position for position, eni in enumerate(alb_enis)}
     windows = range(day_start - 3 * CAPTURE_WINDOW, day_end + 3 * CAPTURE_WINDOW, CAPTURE_WINDOW)
     per_window = spec.records_per_day / (86400 / CAPTURE_WINDOW)
     alb_of_eni = np.array([spec.albs.index(e.alb) if e.alb else -1 for e in enis])
@@ -322,7 +323,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
         unrelated = [i for i, e in enumerate(enis) if e.alb is None and e.alive(moment)]
         batches = []
         if live:
-            w = weights[[alb_enis.index(i) for i in live]]
+            w = weights[[weight_index[i] for i in live]]
             n = rng.poisson(per_window)
             owner = np.array(live)[rng.choice(len(live), size=n, p=w / w.sum())]
             kind = rng.choice(len(KIND_SHARE), size=n, p=KIND_SHARE)
