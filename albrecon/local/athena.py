@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -123,7 +124,7 @@ class QueryExecutionRecord:
 
 
 class AthenaEngine:
-    def __init__(self, data_dir: Path, threads: int = 2, stack_dir: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, threads: int | None = None, stack_dir: Path | None = None) -> None:
         self.data_dir = Path(data_dir)
         # Buckets the stack itself writes (the day's ENI table): mirrored here, not in the user's data.
         self.stack_dir = Path(stack_dir) if stack_dir is not None else self.data_dir / "s3"
@@ -131,7 +132,8 @@ class AthenaEngine:
         self.databases: set[str] = {"default"}
         self.tables: dict[tuple[str, str], TableDef] = {}
         self.executions: dict[str, QueryExecutionRecord] = {}
-        self._db = duckdb.connect(":memory:", config={"threads": threads})
+        # Every core reads the day's files (gzip text and Parquet alike), as Athena fans out.
+        self._db = duckdb.connect(":memory:", config={"threads": threads or os.cpu_count() or 1})
         self._lock = threading.Lock()
         # Tests: queries whose text this accepts stay RUNNING for ever (a stuck query).
         self.hold_running: Callable[[str], bool] | None = None

@@ -22,6 +22,17 @@ from alb_egress.timeutil import FAR_FUTURE, day_bounds
 from . import client
 
 ACTIVE_INDEX = "ByActiveUntil"
+_DAY_ATTRIBUTES = (
+    "eni_id",
+    "load_balancer_name",
+    "load_balancer_arn",
+    "load_balancer_type",
+    "account_id",
+    "region",
+    "created_at",
+    "deleted_at",
+    "created_at_known",
+)
 ORPHAN_TTL_SECONDS = 30 * 24 * 3600
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
@@ -125,6 +136,9 @@ class InventoryTable:
             IndexName=ACTIVE_INDEX,
             KeyConditionExpression="load_balancer_type = :type AND active_until >= :start",
             FilterExpression="attribute_not_exists(created_at) OR created_at < :end",
+            # only what a night reads: less to transfer (and, locally, to serialise) per ENI
+            ProjectionExpression=", ".join(f"#p{i}" for i in range(len(_DAY_ATTRIBUTES))),
+            ExpressionAttributeNames={f"#p{i}": name for i, name in enumerate(_DAY_ATTRIBUTES)},
             ExpressionAttributeValues={
                 ":type": {"S": load_balancer_type},
                 ":start": {"S": start},

@@ -109,3 +109,22 @@ def test_parquet_flow_logs(make_dataset):
     got = data.egress()
     for arn, lb in data.truth["load_balancers"].items():
         assert got[arn] == (lb["flow_log_bytes"], lb["skipdata_records"])
+
+
+@pytest.mark.parametrize("hive", [False, True])
+def test_per_hour_folders_read_about_one_day(make_dataset, hive):
+    """With per-hour folders only D's 24 hours and D+1's first hour are read: at most 1.1x the
+    day's own files (the daily layout reads D and D+1, about 2x)."""
+    data = make_dataset(per_hour_partitions=True, hive_partitions=hive, malformed_lines=0)
+    data.write_enis()
+    record = data.run(statements.flow_log_egress_query(data.settings, data.spec.day))
+    got = {arn: figures for arn, figures in data.egress().items()}
+    for arn, lb in data.truth["load_balancers"].items():
+        assert got[arn] == (lb["flow_log_bytes"], lb["skipdata_records"])
+    bucket = data.root / "s3" / data.settings.flow_logs_bucket
+    own_day = bucket.joinpath(
+        *statements.flow_logs_folder(data.settings, data.spec.account, data.spec.region, data.spec.day)
+    )
+    day_bytes = sum(f.stat().st_size for f in own_day.rglob("*") if f.is_file())
+    enis_bytes = (data.root / "s3" / "albrecon-results" / statements.enis_key(data.spec.day)).stat().st_size
+    assert day_bytes < record.data_scanned_bytes - enis_bytes <= 1.1 * day_bytes
