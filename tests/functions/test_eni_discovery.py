@@ -172,7 +172,9 @@ def test_discovery_lists_every_in_scope_account_and_region_through_the_member_ro
     assert (items[dublin]["account_id"], items[dublin]["region"]) == (MEMBER, "eu-west-1")
 
 
-@pytest.mark.filterwarnings("ignore:Exception\\(LocalServiceError\\):UserWarning")  # STS models no AccessDenied shape
+@pytest.mark.filterwarnings(
+    "ignore:Exception\\(LocalServiceError\\):UserWarning"
+)  # STS models no AccessDenied shape
 def test_an_unreachable_member_is_counted_and_the_others_still_discovered(organization_aws):
     own = make_eni(organization_aws, new_subnet(organization_aws), "ELB app/web/50dc6c495c0c9188")
     organization_aws.faults.fail("sts", "AssumeRole", "AccessDenied", "no such role", on_calls=range(1, 10))
