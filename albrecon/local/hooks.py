@@ -28,12 +28,17 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   scaled by :class:`RetryClock`'s ``timeout_scale`` so tests reach a state's ``TimeoutSeconds``
   (moto enforces it in real time around every task) in a fraction of the real time.
 - ``moto.sns.models.Topic.sent_notifications``: read to capture published messages.
+- ``moto.stepfunctions.parser.asl.parse.asl_parser.AmazonStateLanguageParser.parse``: memoised per
+  definition text. moto parses a definition (ANTLR, pure Python, ~0.5 s for ours) when the state
+  machine is created and again for every execution; the parsed program holds no per-execution
+  state (that lives in the execution's environment), so one parse serves every execution.
 - ``moto.s3.models.S3Backend.put_object``: objects written to the stack's own buckets (the day's
   ENI table) are mirrored to files, so the embedded Athena reads what the Lambdas wrote.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -74,6 +79,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resou
     ResourceCondition,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
@@ -265,6 +271,14 @@ class RetryClock:
         return getattr(time, name)
 
 
+_ORIGINAL_PARSE = AmazonStateLanguageParser.parse
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_definition(definition: str):
+    return _ORIGINAL_PARSE(definition)
+
+
 def _error_name(error_name: str) -> CustomErrorName | StatesErrorName:
     """States.* names stay states errors when they leave a Parallel branch or Map iteration."""
     if isinstance(error_name, str) and error_name.startswith("States."):
@@ -373,4 +387,7 @@ def installed(
             return stored
 
         stack.enter_context(mock.patch.object(S3Backend, "put_object", put_object))
+        stack.enter_context(
+            mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed_definition))
+        )
         yield
