@@ -41,12 +41,19 @@ class DayRun:
     results: list[dict]  # the results table's items of the day, after the run
     alerts: list[dict]  # messages this run published to the alert topic
 
+    @property
+    def problems(self) -> list[dict]:
+        """Run-level problems (DESIGN §3) the execution found: kind, detail, fix, where."""
+        output = self.report.output if isinstance(self.report.output, dict) else {}
+        return list(output.get("problems") or [])
+
     def as_json(self) -> dict:
         shape = {
             "date": self.date,
             "execution_status": self.report.status,
             "results": [{k: r.get(k) for k in RESULT_FIELDS} for r in self.results],
             "alerts": [{"subject": a["subject"], "message": a["message"]} for a in self.alerts],
+            "problems": self.problems,
         }
         if self.report.status != "SUCCEEDED":  # DESIGN §5: why, without --verbose
             shape |= {"error": self.report.error, "cause": self.report.cause}
@@ -117,6 +124,9 @@ class LocalPipeline:
 def format_table(run: DayRun) -> str:
     """The day's result table and, when the execution failed, why."""
     lines = [f"Reconciliation of {run.date} (UTC): execution {run.report.status}", ""]
+    for problem in run.problems:
+        place = f" (account {problem['account']}, {problem['region']})" if problem.get("account") else ""
+        lines += [f"PROBLEM {problem['kind']}{place}: {problem['detail']}", f"  fix: {problem['fix']}", ""]
     if run.results:
         lines.append(results_table(run.results, with_date=False))
     elif isinstance(run.report.output, dict) and run.report.output.get("status") == "NOTHING_TO_RECONCILE":

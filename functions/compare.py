@@ -9,6 +9,7 @@ from collections import Counter
 
 from aws_lambda_powertools import Logger, Tracer
 
+from alb_egress.diagnosis import Problem, apply_problems, cur_resource_id_problem
 from alb_egress.reconcile import Thresholds, cur_covers_day, out_of_scope_billed, reconcile_day
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
@@ -26,7 +27,7 @@ def results_key(day: str) -> str:
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
-    """``{"date", "enis_location", "flow_query_id", "cur_query_id", "freshness_query_id", ...}``."""
+    """``{"date", "enis_location", "problems", "flow_query_id", "cur_query_id", "freshness_query_id"}``."""
     settings = settings_from_environment(os.environ)
     day = parse_day(event["date"])
     eni_counts = Counter(row[1] for row in objects.get_csv(event["enis_location"]) if row)
@@ -38,8 +39,14 @@ def handler(event: dict, context: object) -> dict:
         row["load_balancer_arn"]: (float(row["usage_gb"] or 0), float(row["unblended_cost"] or 0))
         for row in athena_results.rows(event["cur_query_id"])
     }
-    freshness = athena_results.rows(event["freshness_query_id"])
-    covers = cur_covers_day(freshness[0].get("covered_until") if freshness else None, day)
+    freshness = (athena_results.rows(event["freshness_query_id"]) or [{}])[0]
+    covers = cur_covers_day(freshness.get("covered_until"), day)
+    problems = [Problem.from_dict(p) for p in event.get("problems") or []]
+    resource_ids = cur_resource_id_problem(
+        int(freshness.get("elb_transfer_rows") or 0),
+        int(freshness.get("elb_transfer_rows_with_resource_id") or 0),
+    )
+    problems += [resource_ids] if resource_ids else []
     results = reconcile_day(
         day,
         eni_counts,
@@ -49,11 +56,17 @@ def handler(event: dict, context: object) -> dict:
         settings.scope,
         Thresholds(settings.tolerance_percent, settings.min_delta_gb),
     )
+    results = apply_problems(results, problems)  # never a number the data cannot support
     alerted = sorted((r for r in results if r.alerted), key=lambda r: -abs(r.delta_gb))
     location = objects.put_json(
         settings.results_bucket,
         results_key(day.isoformat()),
-        {"date": day.isoformat(), "cur_covers_day": covers, "results": [r.as_dict() for r in results]},
+        {
+            "date": day.isoformat(),
+            "cur_covers_day": covers,
+            "problems": [p.as_dict() for p in problems],
+            "results": [r.as_dict() for r in results],
+        },
     )
     summary = {
         "date": day.isoformat(),
@@ -62,6 +75,7 @@ def handler(event: dict, context: object) -> dict:
         "alerted_count": len(alerted),
         "statuses": dict(sorted(Counter(str(r.status) for r in results).items())),
         "out_of_scope_billed": out_of_scope_billed(cur, settings.scope),
+        "problems": [p.as_dict() for p in problems],
         "largest_deltas": [
             {
                 "load_balancer_arn": r.load_balancer_arn,

@@ -38,4 +38,10 @@ def handler(event: dict, context: object) -> dict:
             url,
         )
     comparison = objects.get_json(event["comparison"]["results_location"])  # every ALB, not the state's top
-    return messages.alert(comparison["date"], comparison["results"], comparison["cur_covers_day"], url)
+    return messages.alert(
+        comparison["date"],
+        comparison["results"],
+        comparison["cur_covers_day"],
+        url,
+        comparison.get("problems"),
+    )

@@ -102,6 +102,7 @@ class DatasetSpec:
     cur_report_name: str = "hourly-cur"
     cur_format: str = "legacy"
     cur_delivered_through: int = 30  # hours after D 00:00 the CUR reaches (< 24: D not covered yet)
+    cur_resource_ids: bool = True  # False: a report without "Include resource IDs" (no such column)
     mid_day_changes: bool = True  # one ENI created and one deleted during D
     unrelated_enis: int = 3  # instance ENIs with internet egress, not in the inventory
     skipdata_per_eni: int = 1  # SKIPDATA records per ALB ENI during D
@@ -610,7 +611,13 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
         rows["line_item_unblended_cost"][-1] = -1.25
     add(period_start, "AWSELB", "", "", None, 0.0, 0.0, item_type="Tax", unit="")
 
-    table = pa.table({k: pa.array(v, type=_CUR_COLUMNS[k]) for k, v in rows.items()})
+    table = pa.table(
+        {
+            k: pa.array(v, type=_CUR_COLUMNS[k])
+            for k, v in rows.items()
+            if spec.cur_resource_ids or k != "line_item_resource_id"
+        }
+    )
     # As AWS delivers them, written independently of the pipeline's own layout code (statements.py).
     report = data_dir / "s3" / spec.cur_bucket / spec.cur_prefix / spec.cur_report_name
     if spec.cur_format == "legacy":

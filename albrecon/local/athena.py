@@ -388,6 +388,15 @@ class AthenaEngine:
         root = self.stack_dir if bucket in self.stack_buckets else self.data_dir / "s3"
         return root / uri[len("s3://") :]
 
+    def data_keys(self, bucket: str, prefix: str) -> list[str]:
+        """The data directory's object keys of ``bucket`` under ``prefix``, sorted as S3 lists them."""
+        root = self.data_dir / "s3" / bucket
+        folder = root / prefix if prefix.endswith("/") or not prefix else (root / prefix).parent
+        if not folder.is_dir():
+            return []
+        keys = (str(p.relative_to(root)) for p in folder.rglob("*") if p.is_file())
+        return sorted(k for k in keys if k.startswith(prefix))
+
     def _select(self, query: exp.Query, record: QueryExecutionRecord) -> None:
         self._db.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
         scanned = 0

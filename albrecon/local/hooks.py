@@ -34,6 +34,10 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   state (that lives in the execution's environment), so one parse serves every execution.
 - ``moto.s3.models.S3Backend.put_object``: objects written to the stack's own buckets (the day's
   ENI table) are mirrored to files, so the embedded Athena reads what the Lambdas wrote.
+- ``moto.s3.models.S3Backend.list_objects_v2 / get_object``: the data directory's buckets
+  (``<data>/s3/<bucket>/``) answer S3 calls too - the listed page and the object asked for are
+  loaded from the files on demand - so the Lambdas see the same objects as the embedded Athena.
+  (Continuation tokens over such a bucket are not supported: one page per call.)
 """
 
 from __future__ import annotations
@@ -387,6 +391,36 @@ def installed(
             return stored
 
         stack.enter_context(mock.patch.object(S3Backend, "put_object", put_object))
+        original_list = S3Backend.list_objects_v2
+        original_get = S3Backend.get_object
+
+        def from_disk(backend, bucket_name: str, keys: list[str]) -> None:
+            root = engine.data_dir / "s3" / bucket_name
+            for key in keys:
+                if key not in backend.get_bucket(bucket_name).keys:
+                    original_put_object(backend, bucket_name, key, (root / key).read_bytes())
+
+        def list_objects_v2(
+            self, bucket, prefix, delimiter, continuation_token, start_after, max_keys, *a, **k
+        ):
+            if bucket.name not in engine.stack_buckets:
+                keys = engine.data_keys(bucket.name, prefix or "")
+                keys = [key for key in keys if not start_after or key > start_after]
+                from_disk(self, bucket.name, keys[: max_keys + 1])
+            return original_list(
+                self, bucket, prefix, delimiter, continuation_token, start_after, max_keys, *a, **k
+            )
+
+        def get_object(self, bucket_name: str, key_name: str, *args, **kwargs):
+            if (
+                bucket_name not in engine.stack_buckets
+                and (engine.data_dir / "s3" / bucket_name / key_name).is_file()
+            ):
+                from_disk(self, bucket_name, [key_name])
+            return original_get(self, bucket_name, key_name, *args, **kwargs)
+
+        stack.enter_context(mock.patch.object(S3Backend, "list_objects_v2", list_objects_v2))
+        stack.enter_context(mock.patch.object(S3Backend, "get_object", get_object))
         stack.enter_context(
             mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed_definition))
         )

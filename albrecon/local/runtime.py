@@ -21,6 +21,7 @@ import boto3
 from moto import mock_aws
 
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
+from alb_egress.settings import BUCKET_RE
 
 from . import hooks
 from .athena import AthenaEngine
@@ -144,6 +145,7 @@ class LocalAws:
             provision = getattr(self, "_provision_" + resource["Type"].replace("::", "_"), None)
             if provision is not None:
                 provision(logical_id, resource.get("Properties", {}))
+        self._provision_data_buckets()
         for logical_id in self.template.of_type("AWS::Serverless::Function"):
             name = self._physical_name(logical_id)
             self.resolver.refs[logical_id] = name
@@ -187,6 +189,23 @@ class LocalAws:
         self.resolver.refs[logical_id] = arn
         self.resolver.attributes[(logical_id, "TopicArn")] = arn
         self.resolver.attributes[(logical_id, "TopicName")] = arn.rsplit(":", 1)[1]
+
+    def _provision_data_buckets(self) -> None:
+        """The data directory's buckets exist in the local S3 too (their objects load on demand)."""
+        s3 = self.client("s3")
+        location = (
+            {}
+            if self.region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+        )
+        root = Path(self.data_dir) / "s3"
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            if (
+                folder.is_dir()
+                and BUCKET_RE.match(folder.name)
+                and folder.name not in self.athena.stack_buckets
+            ):
+                s3.create_bucket(Bucket=folder.name, **location)
 
     def _provision_AWS_S3_Bucket(self, logical_id: str, props: dict) -> None:
         name = props.get("BucketName") or self._physical_name(logical_id).lower()

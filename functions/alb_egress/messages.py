@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from .reconcile import ALERTED, Status
+from .reconcile import ALERTED, PROBLEM_STATUSES, Status
 
 SUBJECT_MAX = 100  # SNS subject limit
 MAX_LISTED = 50  # ALBs detailed in one alert e-mail
@@ -46,18 +46,39 @@ def message_attributes(day: str, counts: Mapping[str, int], kind: str) -> dict[s
     return attributes
 
 
-def alert(day: str, results: list[Mapping], cur_covers_day: bool, console_url: str | None) -> dict:
-    """Subject, body and attributes for the day's alerted ALBs (None when nothing is alerted)."""
-    alerted = [r for r in results if Status(r["status"]) in ALERTED]
+def alert(
+    day: str,
+    results: list[Mapping],
+    cur_covers_day: bool,
+    console_url: str | None,
+    problems: list[Mapping] | None = None,
+) -> dict:
+    """Subject, body and attributes for the day's run-level problems first, then its alerted ALBs."""
+    problems = problems or []
+    alerted = [
+        r for r in results if Status(r["status"]) in ALERTED and Status(r["status"]) not in PROBLEM_STATUSES
+    ]
     counts = status_counts(results)
     worst = max(alerted, key=lambda r: abs(r["delta_gb"]), default=None)
-    subject = _subject(
-        f"ALB egress {day}: {len(alerted)} of {len(results)} ALBs need attention"
-        + (f" (largest: {worst['load_balancer']} {worst['delta_gb']:+.2f} GB)" if worst else "")
-    )
-    lines = [
-        f"ALB internet egress reconciliation for {day} (UTC)",
-        "",
+    if problems:
+        kinds = sorted({p["kind"] for p in problems})
+        subject = _subject(f"ALB egress {day}: cannot reconcile - {', '.join(kinds)}")
+    else:
+        subject = _subject(
+            f"ALB egress {day}: {len(alerted)} of {len(results)} ALBs need attention"
+            + (f" (largest: {worst['load_balancer']} {worst['delta_gb']:+.2f} GB)" if worst else "")
+        )
+    lines = [f"ALB internet egress reconciliation for {day} (UTC)", ""]
+    for problem in problems:  # what the data cannot support comes first: it is not the ALBs' fault
+        affected = sum(1 for r in results if r["status"] == problem["kind"] and _in_place(r, problem))
+        place = f" (account {problem['account']}, {problem['region']})" if problem.get("account") else ""
+        lines += [
+            f"PROBLEM {problem['kind']}{place}: {problem['detail']}",
+            f"    fix: {problem['fix']}",
+            f"    {affected} ALBs are not compared because of it.",
+            "",
+        ]
+    lines += [
         f"{len(alerted)} of {len(results)} watched ALBs need attention. "
         "Flow GB = bytes of the ALB's ENIs to the internet in VPC Flow Logs / 2^30; "
         "CUR GB = AWSELB DataTransfer-Out-Bytes billed for the ALB.",
@@ -132,6 +153,13 @@ def failure(day: str | None, state: str, error: str, cause: str, console_url: st
         # the execution's own cause (the console, `albrecon local --json`): which state, what error
         "cause": f"{state} failed for {label}: {error}: {cause}"[:32_000],
     }
+
+
+def _in_place(result: Mapping, problem: Mapping) -> bool:
+    return not problem.get("account") or (
+        result.get("account_id"),
+        result.get("region"),
+    ) == (problem["account"], problem["region"])
 
 
 def console_url(execution_arn: str | None) -> str | None:

@@ -20,9 +20,22 @@ class Status(StrEnum):
     MISSING_CUR = "MISSING_CUR"
     PENDING_CUR = "PENDING_CUR"
     MISSING_FLOW_LOGS = "MISSING_FLOW_LOGS"
+    # Run-level problems (DESIGN §3): the data cannot support a comparison; never blamed on the ALB.
+    NO_FLOW_LOG_FILES = "NO_FLOW_LOG_FILES"
+    FLOW_LOG_FORMAT_MISMATCH = "FLOW_LOG_FORMAT_MISMATCH"
+    NO_CUR_DATA = "NO_CUR_DATA"
+    CUR_WITHOUT_RESOURCE_IDS = "CUR_WITHOUT_RESOURCE_IDS"
 
 
-ALERTED = frozenset({Status.MISMATCH, Status.MISSING_CUR, Status.MISSING_FLOW_LOGS})
+PROBLEM_STATUSES = frozenset(
+    {
+        Status.NO_FLOW_LOG_FILES,
+        Status.FLOW_LOG_FORMAT_MISMATCH,
+        Status.NO_CUR_DATA,
+        Status.CUR_WITHOUT_RESOURCE_IDS,
+    }
+)
+ALERTED = frozenset({Status.MISMATCH, Status.MISSING_CUR, Status.MISSING_FLOW_LOGS}) | PROBLEM_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

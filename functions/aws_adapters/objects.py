@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zlib
+
+from botocore.exceptions import ClientError
 
 from . import client
 
@@ -44,3 +47,26 @@ def put_json(bucket: str, key: str, value: object, s3=None) -> str:
 def get_json(uri: str, s3=None) -> object:
     bucket, key = split_uri(uri)
     return json.loads((s3 or client("s3")).get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def first_key(bucket: str, prefix: str, s3=None) -> str | None:
+    """One object key under ``prefix`` (a List of one key), or None when the prefix holds none -
+    also when the bucket itself does not exist."""
+    try:
+        answer = (s3 or client("s3")).list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return None
+        raise
+    contents = answer.get("Contents") or []
+    return contents[0]["Key"] if contents else None
+
+
+def first_line(bucket: str, key: str, s3=None, head_bytes: int = 65_536) -> str:
+    """The first line of an object, from a ranged Get of its first bytes (gzip members are
+    decompressed as far as those bytes go)."""
+    head = (s3 or client("s3")).get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{head_bytes - 1}")
+    data = head["Body"].read()
+    if data[:2] == b"\x1f\x8b":
+        data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data)
+    return data.split(b"\n", 1)[0].decode("utf-8", errors="replace")

@@ -258,7 +258,7 @@ def test_albrecon_local_json_has_exactly_the_documented_shape(scenario, capsys):
     data = scenario()
     assert main(["local", "--data", str(data.root), "--date", D, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert list(printed) == ["date", "execution_status", "results", "alerts"]
+    assert list(printed) == ["date", "execution_status", "results", "alerts", "problems"]
     assert printed["date"] == D and printed["execution_status"] == "SUCCEEDED"
     assert [list(r) for r in printed["results"]] == [
         [

@@ -24,6 +24,7 @@ DEFINITION = Path(__file__).parents[2] / "statemachine" / "reconcile.asl.json"
 SUBSTITUTIONS = {
     "PlanFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:plan",
     "EnisFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:enis",
+    "DiagnoseFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:diagnose",
     "CompareFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:compare",
     "PersistFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:persist",
     "NotifyFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:notify",
@@ -124,3 +125,27 @@ def test_case(state_machine_arn, case):
     expected_status, must_run, must_not_run = CASES[case]
     assert status == expected_status
     assert must_run in entered and must_not_run not in entered
+
+
+def test_every_case_that_reaches_a_task_mocks_it():
+    """Runs without Docker: a case that mocks a state of a Parallel branch mocks every task of the
+    branches (Step Functions Local would call the real service for an unmocked one)."""
+    config = json.loads((Path(__file__).parent / "MockConfigFile.json").read_text())
+    definition = json.loads(DEFINITION.read_text())["States"]
+    for case, mocks in config["StateMachines"]["ReconcileStateMachine"]["TestCases"].items():
+        for state in definition.values():
+            branches = state.get("Branches", [])
+            tasks = {
+                name
+                for branch in branches
+                for name, inner in branch["States"].items()
+                if inner["Type"] == "Task"
+            } | {
+                name
+                for branch in branches
+                for inner_state in branch["States"].values()
+                for name, inner in inner_state.get("ItemProcessor", {"States": {}})["States"].items()
+                if inner["Type"] == "Task"
+            }
+            if tasks & set(mocks):
+                assert tasks <= set(mocks), (case, tasks - set(mocks))

@@ -1,0 +1,115 @@
+"""Run-level problems (DESIGN §3): a wrong prefix, a wrong format, a CUR without resource ids and a
+missing CUR each produce one clear diagnosis naming what to fix, and no ALB is blamed for them -
+in the single-account layout and in an Organization's."""
+
+import shutil
+
+import pytest
+
+from .conftest import DAY
+from .test_organization import ORG_ALBS, PAYER, STACK
+
+pytestmark = pytest.mark.slow
+D = DAY.isoformat()
+NUMBERS = {"MATCH", "MISMATCH", "MISSING_CUR", "MISSING_FLOW_LOGS", "PENDING_CUR", "NO_TRAFFIC"}
+
+
+def _run(data, **overrides):
+    with data.pipeline(**overrides) as pipeline:
+        return pipeline.run(D)
+
+
+def test_a_wrong_prefix_is_no_flow_log_files_not_missing_flow_logs(scenario):
+    data = scenario()
+    run = _run(data, FlowLogsPrefix="not-where-the-logs-are")
+    assert run.report.status == "SUCCEEDED"
+    [problem] = run.problems
+    assert problem["kind"] == "NO_FLOW_LOG_FILES" and (problem["account"], problem["region"]) == (
+        "123456789012",
+        "us-east-1",
+    )
+    assert problem["location"] == (
+        f"s3://demo-flow-logs/not-where-the-logs-are/AWSLogs/123456789012/vpcflowlogs/us-east-1/{DAY:%Y/%m/%d}/"
+    )
+    assert {r["status"] for r in run.results} == {"NO_FLOW_LOG_FILES"}  # no ALB blamed
+    [alert] = run.alerts
+    assert "cannot reconcile - NO_FLOW_LOG_FILES" in alert["subject"]
+    assert alert["message"].index("PROBLEM NO_FLOW_LOG_FILES") < alert["message"].index("fix:")
+    assert "FlowLogsPrefix" in alert["message"] and "MISSING_FLOW_LOGS" not in alert["message"]
+
+
+def test_a_format_that_is_not_the_files_header_is_named_field_by_field(scenario):
+    from alb_egress.flowlog_format import FIELD_TYPES
+
+    data = scenario()  # files in AWS's documented order
+    alphabetical = " ".join(f"${{{f}}}" for f in sorted(FIELD_TYPES))  # valid, but not the files' order
+    run = _run(data, FlowLogFormat=alphabetical)
+    [problem] = run.problems
+    assert problem["kind"] == "FLOW_LOG_FORMAT_MISMATCH"
+    assert "header line is 'version account-id interface-id" in problem["detail"]
+    assert "FlowLogFormat has 'account-id action" in problem["detail"]
+    assert {r["status"] for r in run.results} == {"FLOW_LOG_FORMAT_MISMATCH"}
+    assert not {r["status"] for r in run.results} & NUMBERS
+
+
+def test_a_missing_cur_is_no_cur_data_not_pending(scenario):
+    data = scenario()
+    shutil.rmtree(data.root / "s3" / "demo-cur")
+    run = _run(data)
+    kinds = [p["kind"] for p in run.problems]
+    assert kinds == ["NO_CUR_DATA"]
+    assert "s3://demo-cur/billing/hourly-cur/hourly-cur/year=" in run.problems[0]["location"]
+    assert {r["status"] for r in run.results} == {"NO_CUR_DATA"}
+
+
+def test_a_cur_without_resource_ids_blames_no_alb(scenario):
+    data = scenario(cur_resource_ids=False)
+    run = _run(data)
+    [problem] = run.problems
+    assert problem["kind"] == "CUR_WITHOUT_RESOURCE_IDS" and "Include resource IDs" in problem["fix"]
+    assert {r["status"] for r in run.results} == {"CUR_WITHOUT_RESOURCE_IDS"}
+    assert run.as_json()["problems"] == run.problems
+
+
+@pytest.mark.parametrize("layout", ["default", "hive-per-hour"])
+def test_an_organization_member_without_files_is_diagnosed_and_the_others_reconciled(tmp_path, layout):
+    from albrecon.generator.dataset import DatasetSpec, generate
+    from albrecon.pipeline import LocalPipeline
+
+    from .test_organization import IN_SCOPE
+
+    hive = layout != "default"
+    spec = DatasetSpec(
+        day=DAY,
+        albs=ORG_ALBS,
+        records_per_day=8_000,
+        account=PAYER,
+        flow_logs_bucket="org-log-archive",
+        flow_logs_prefix="central",
+        hive_partitions=hive,
+        per_hour_partitions=hive,
+        extra_parameters=IN_SCOPE,
+    )
+    truth = generate(spec, tmp_path)
+    logs = tmp_path / "s3" / "org-log-archive" / "central" / "AWSLogs"
+    member = next(p for p in logs.iterdir() if "222222222222" in p.name)
+    gone = next(
+        p
+        for p in (member / ("aws-service=vpcflowlogs" if hive else "vpcflowlogs")).iterdir()
+        if "eu-west-1" in p.name
+    )
+    shutil.rmtree(gone)  # the member's eu-west-1 flow log was never set up
+    with LocalPipeline(tmp_path, parameter_overrides=STACK, retry_delay_scale=0) as pipeline:
+        run = pipeline.run(D)
+    [problem] = run.problems
+    assert (problem["kind"], problem["account"], problem["region"]) == (
+        "NO_FLOW_LOG_FILES",
+        "222222222222",
+        "eu-west-1",
+    )
+    by_place = {(r["account_id"], r["region"], r["load_balancer"]): r for r in run.results}
+    assert by_place[("222222222222", "eu-west-1", "api")]["status"] == "NO_FLOW_LOG_FILES"
+    exact = {arn: lb for arn, lb in truth["load_balancers"].items() if lb["name"] in ("web", "shop")}
+    for arn, lb in exact.items():
+        [result] = [r for r in run.results if r["load_balancer_arn"] == arn]
+        assert result["flow_log_bytes"] == lb["flow_log_bytes"] and result["status"] in ("MATCH", "MISMATCH")
