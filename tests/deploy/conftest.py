@@ -56,9 +56,15 @@ def resources_of_type(template: dict, resource_type: str) -> dict[str, dict]:
 
 
 def policy_statements(role: dict) -> list[dict]:
-    return [
-        s for policy in role["Properties"].get("Policies", []) for s in policy["PolicyDocument"]["Statement"]
-    ]
+    """Every statement of the role's inline policies; a conditional policy (Fn::If) counts with
+    both of its branches (AWS::NoValue adds nothing)."""
+    policies = []
+    for policy in role["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and "Fn::If" in policy:
+            policies += [p for p in policy["Fn::If"][1:] if "PolicyDocument" in p]
+        else:
+            policies.append(policy)
+    return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
 
 
 def all_states(states: dict) -> dict[str, dict]:

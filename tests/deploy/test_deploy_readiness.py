@@ -377,3 +377,37 @@ def test_member_stack_forwards_exactly_what_the_recorder_listens_to(translated):
     assert policy_doc["PolicyDocument"]["Statement"][0]["Action"] == "ec2:DescribeNetworkInterfaces"
     discovery = _allowed(translated["Resources"]["EniDiscoveryFunctionRole"])
     assert "sts:assumerole" in discovery
+
+
+# ---------------------------------------------------------------- security posture
+def test_every_queue_is_encrypted_and_the_results_bucket_versioned(translated):
+    """Including the queues SAM would generate (the schedule's dead letters are our own queue):
+    SQS-managed SSE, or the KmsKeyArn key when given."""
+    queues = resources_of_type(translated, "AWS::SQS::Queue")
+    assert set(queues) == {"EniEventsDeadLetterQueue", "ScheduleDeadLetterQueue"}
+    for queue in queues.values():
+        props = queue["Properties"]
+        assert props["SqsManagedSseEnabled"] == {"Fn::If": ["HasKmsKey", {"Ref": "AWS::NoValue"}, True]}
+        assert props["KmsMasterKeyId"] == {
+            "Fn::If": ["HasKmsKey", {"Ref": "KmsKeyArn"}, {"Ref": "AWS::NoValue"}]
+        }
+    topic = translated["Resources"]["AlertTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::If": ["HasKmsKey", {"Ref": "KmsKeyArn"}, {"Ref": "AWS::NoValue"}]}
+    bucket = translated["Resources"]["AthenaResultsBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+    nightly = translated["Resources"]["ReconcileStateMachineNightly"]["Properties"]["Target"]
+    assert nightly["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+
+
+def test_every_checkov_skip_says_why(source):
+    """`make lint` runs checkov (pinned); each finding not fixed is judged here, with a reason."""
+    skips = [
+        (name, skip)
+        for name, resource in source["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for name, skip in skips:
+        assert skip["id"].startswith("CKV_") and len(skip.get("comment", "")) > 30, (name, skip)
