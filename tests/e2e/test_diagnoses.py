@@ -113,3 +113,48 @@ def test_an_organization_member_without_files_is_diagnosed_and_the_others_reconc
     for arn, lb in exact.items():
         [result] = [r for r in run.results if r["load_balancer_arn"] == arn]
         assert result["flow_log_bytes"] == lb["flow_log_bytes"] and result["status"] in ("MATCH", "MISMATCH")
+
+
+@pytest.mark.parametrize("diagnosis", ["FLOW_LOG_FORMAT_MISMATCH", "NO_CUR_DATA", "CUR_WITHOUT_RESOURCE_IDS"])
+def test_each_diagnosis_in_an_organization(tmp_path, diagnosis):
+    """The same diagnoses on an Organization's central bucket and consolidated CUR: one problem per
+    in-scope account/region for the format, one for the whole run for the CUR; no ALB blamed."""
+    from alb_egress.flowlog_format import FIELD_TYPES
+    from albrecon.generator.dataset import DatasetSpec, generate
+    from albrecon.pipeline import LocalPipeline
+
+    from .test_organization import IN_SCOPE
+
+    spec = DatasetSpec(
+        day=DAY,
+        albs=ORG_ALBS,
+        records_per_day=6_000,
+        account=PAYER,
+        flow_logs_bucket="org-log-archive",
+        hive_partitions=True,
+        cur_format="cur2",
+        cur_resource_ids=diagnosis != "CUR_WITHOUT_RESOURCE_IDS",
+        extra_parameters=IN_SCOPE,
+    )
+    generate(spec, tmp_path)
+    overrides = dict(STACK)
+    if diagnosis == "FLOW_LOG_FORMAT_MISMATCH":
+        overrides["FlowLogFormat"] = " ".join(f"${{{f}}}" for f in sorted(FIELD_TYPES))
+    if diagnosis == "NO_CUR_DATA":
+        shutil.rmtree(tmp_path / "s3" / "demo-cur" / "billing" / "hourly-cur" / "data")
+    with LocalPipeline(tmp_path, parameter_overrides=overrides, retry_delay_scale=0) as pipeline:
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED"
+    assert {p["kind"] for p in run.problems} == {diagnosis}
+    if diagnosis == "FLOW_LOG_FORMAT_MISMATCH":
+        assert {(p["account"], p["region"]) for p in run.problems} == {
+            ("111111111111", "us-east-1"),
+            ("111111111111", "eu-west-1"),
+            ("222222222222", "us-east-1"),
+            ("222222222222", "eu-west-1"),
+        }
+    else:
+        assert len(run.problems) == 1 and "account" not in run.problems[0]
+    assert len(run.results) == 4 and {r["status"] for r in run.results} == {diagnosis}
+    [alert] = run.alerts
+    assert f"cannot reconcile - {diagnosis}" in alert["subject"]
