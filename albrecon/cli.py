@@ -289,6 +289,42 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    """Checks the configuration against the account (or a local data directory); 0 when all pass."""
+    from . import doctor
+
+    if args.data is not None:
+        parameters_file = args.data / "parameters.json"
+        parameters = json.loads(parameters_file.read_text()) if parameters_file.exists() else {}
+        from .events import read_event_files
+        from .local.data_layout import stack_account_and_region
+
+        events_dir = args.data / "events"
+        overrides = {
+            k: v for k, v in (("AWS::AccountId", args.account_id), ("AWS::Region", args.region)) if v
+        }
+        account, region = stack_account_and_region(
+            args.data,
+            {**parameters, **overrides},
+            read_event_files(events_dir) if events_dir.is_dir() else [],
+        )
+        parameters = {k: v for k, v in parameters.items() if not k.startswith("AWS::")}
+        checks = doctor.data_checks(args.data, parameters, account, region)
+    else:
+        stack = _stack(args)
+        region = stack.session.region_name
+        account = stack.stack_id.split(":")[4] if stack.stack_id.count(":") >= 5 else ""
+        checks = doctor.stack_checks(
+            stack.parameters,
+            stack.outputs,
+            account,
+            region,
+            lambda service, where=None: stack.session.client(service, region_name=where or region),
+        )
+    print(doctor.report(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="albrecon", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -381,6 +417,14 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--csv", action="store_true")
     stack_options(hist)
     hist.set_defaults(run=_history)
+
+    doc = commands.add_parser(
+        "doctor", help="check the deployed stack's configuration (or a local data directory) - read-only"
+    )
+    doc.add_argument("--data", type=Path, help="check a local data directory instead of a deployed stack")
+    doc.add_argument("--account-id", help="with --data: the data's account, when it holds several")
+    stack_options(doc)
+    doc.set_defaults(run=_doctor)
 
     rep = commands.add_parser("report", help="chart flow-log GB vs CUR GB per ALB per day (.html or .png)")
     rep.add_argument("--from", dest="from_date", required=True)

@@ -32,6 +32,8 @@ class Stack:
     name: str
     outputs: dict[str, str]
     session: Any = field(repr=False)
+    parameters: dict[str, str] = field(default_factory=dict)  # the stack's template parameters
+    stack_id: str = ""
 
     @classmethod
     def resolve(cls, name: str, session: Any = None) -> Stack:
@@ -55,7 +57,14 @@ class Stack:
             raise OperatorError(
                 f"stack {name!r} is not an alb-egress-reconciliation stack (no {', '.join(missing)})"
             )
-        return cls(name=name, outputs=outputs, session=session)
+        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stacks[0].get("Parameters", [])}
+        return cls(
+            name=name,
+            outputs=outputs,
+            session=session,
+            parameters=parameters,
+            stack_id=stacks[0].get("StackId", ""),
+        )
 
     def client(self, service: str):
         return self.session.client(service)

@@ -1,0 +1,362 @@
+"""`albrecon doctor`: the deployment mistakes that make a night's answer wrong, found before the night.
+
+Read-only. Against a deployed stack it checks, with the stack's own parameters: every watched ALB's
+VPC or subnets have an active flow log to the configured bucket/prefix, in the configured format
+and layout; a CloudTrail trail records management events in each in-scope region; the CUR (legacy
+report definition or CUR 2.0 export) is Parquet with resource ids at the configured location; the
+nightly schedule is enabled; the alert topic has a confirmed subscription. With ``--data DIR`` it
+runs the data-side checks over a local data directory. Each failure says how to fix it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alb_egress import statements
+from alb_egress.flowlog_format import FlowLogFormat
+from alb_egress.settings import InvalidSettings, Settings
+
+Clients = Callable[[str], Any]  # service name -> boto3 client (the stack's session, or a test's)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def lines(self) -> list[str]:
+        mark = "✓" if self.ok else "✗"
+        out = [f"{mark} {self.name}: {self.detail}"]
+        if not self.ok and self.fix:
+            out.append(f"    fix: {self.fix}")
+        return out
+
+
+def report(checks: list[Check]) -> str:
+    failed = sum(1 for c in checks if not c.ok)
+    lines = [line for check in checks for line in check.lines()]
+    lines += [
+        "",
+        f"{len(checks) - failed} of {len(checks)} checks pass" + (f", {failed} fail" if failed else ""),
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- a deployed stack
+def stack_settings(parameters: dict[str, str], account: str, region: str) -> Settings:
+    return Settings.from_mapping({**parameters, "AccountId": account, "Region": region})
+
+
+def stack_checks(
+    parameters: dict[str, str], outputs: dict[str, str], account: str, region: str, clients: Clients
+) -> list[Check]:
+    settings = stack_settings(parameters, account, region)
+    regions = sorted(settings.scope.regions) if settings.scope.regions is not None else [region]
+    checks: list[Check] = []
+    for name in regions:
+        checks += flow_log_checks(settings, clients("ec2", name), clients("elbv2", name), name)
+    checks.append(trail_check(clients("cloudtrail", region), regions))
+    checks.append(cur_check(settings, clients))
+    checks.append(schedule_check(clients("scheduler", region), outputs["StateMachineArn"]))
+    checks.append(subscription_check(clients("sns", region), outputs["AlertTopicArn"]))
+    return checks
+
+
+def _pages(client, operation: str, key: str, **arguments) -> list[dict]:
+    items = []
+    for page in client.get_paginator(operation).paginate(**arguments):
+        items.extend(page.get(key, []))
+    return items
+
+
+def _destination(settings: Settings) -> str:
+    return f"arn:aws:s3:::{settings.flow_logs_bucket}" + (
+        f"/{settings.flow_logs_prefix}" if settings.flow_logs_prefix else ""
+    )
+
+
+def flow_log_checks(settings: Settings, ec2, elbv2, region: str) -> list[Check]:
+    """Every watched ALB of the stack's account in ``region`` is covered by an active flow log to
+    the configured destination (on its VPC or on each of its subnets), in FlowLogFormat and layout."""
+    albs = [
+        lb
+        for lb in _pages(elbv2, "describe_load_balancers", "LoadBalancers")
+        if lb.get("Type") == "application" and settings.scope.covers(lb["LoadBalancerArn"])
+    ]
+    if not albs:
+        return [Check(f"flow logs ({region})", True, "no watched ALB in this region")]
+    wanted = _destination(settings).rstrip("/")
+    logs = [
+        f
+        for f in ec2.describe_flow_logs()["FlowLogs"]
+        if f.get("LogDestinationType") == "s3"
+        and f.get("FlowLogStatus") == "ACTIVE"
+        and (f.get("LogDestination") or "").rstrip("/") == wanted
+    ]
+    by_resource = {f["ResourceId"]: f for f in logs}
+    checks = []
+    uncovered = []
+    used = {}
+    for lb in albs:
+        subnets = [z["SubnetId"] for z in lb.get("AvailabilityZones", []) if z.get("SubnetId")]
+        covering = (
+            [by_resource[lb["VpcId"]]]
+            if lb.get("VpcId") in by_resource
+            else [by_resource[s] for s in subnets if s in by_resource]
+        )
+        if lb.get("VpcId") not in by_resource and len(covering) < len(subnets):
+            uncovered.append(f"{lb['LoadBalancerName']} ({lb.get('VpcId')})")
+        used.update({f["FlowLogId"]: f for f in covering})
+    checks.append(
+        Check(
+            f"flow logs cover the watched ALBs ({region})",
+            not uncovered,
+            f"{len(albs) - len(uncovered)} of {len(albs)} ALBs covered by a flow log to {wanted}"
+            + (f"; not covered: {', '.join(uncovered[:10])}" if uncovered else ""),
+            "aws ec2 create-flow-logs --resource-type VPC --resource-ids <vpc> --traffic-type ALL "
+            f"--log-destination-type s3 --log-destination {wanted} "
+            f"--log-format '{settings.flow_log_format.format_string()}'",
+        )
+    )
+    configured = settings.flow_log_format.fields
+    for flow_log in used.values():
+        fields = tuple(re.findall(r"\$\{([a-z0-9-]+)\}", flow_log.get("LogFormat") or ""))
+        checks.append(
+            Check(
+                f"flow log {flow_log['FlowLogId']} format",
+                fields == configured,
+                "its format is FlowLogFormat"
+                if fields == configured
+                else f"its format is {flow_log.get('LogFormat')!r}",
+                "set FlowLogFormat to the flow log's LogFormat exactly (the fields and their order)",
+            )
+        )
+        options = flow_log.get("DestinationOptions")
+        if options:  # AWS reports them; where it does not, the layout cannot be compared
+            layout_ok = (
+                bool(options.get("HiveCompatiblePartitions")) == settings.flow_logs_hive
+                and bool(options.get("PerHourPartition")) == settings.flow_logs_per_hour
+                and (options.get("FileFormat", "plain-text") == "parquet")
+                == (settings.flow_logs_file_format == "parquet")
+            )
+            checks.append(
+                Check(
+                    f"flow log {flow_log['FlowLogId']} layout",
+                    layout_ok,
+                    f"DestinationOptions {options}",
+                    "set FlowLogsHiveCompatiblePartitions, FlowLogsPerHourPartition and FlowLogsFileFormat "
+                    "to the flow log's DestinationOptions",
+                )
+            )
+    return checks
+
+
+def _records_management_events(cloudtrail, trail: dict) -> bool:
+    selectors = cloudtrail.get_event_selectors(TrailName=trail["TrailARN"])
+    for selector in selectors.get("EventSelectors") or []:
+        if selector.get("IncludeManagementEvents", True) and selector.get("ReadWriteType", "All") in (
+            "All",
+            "WriteOnly",
+        ):
+            return True
+    for selector in selectors.get("AdvancedEventSelectors") or []:
+        for field in selector.get("FieldSelectors", []):
+            if field.get("Field") == "eventCategory" and "Management" in field.get("Equals", []):
+                return True
+    return False
+
+
+def trail_check(cloudtrail, regions: list[str]) -> Check:
+    """EventBridge only gets "AWS API Call via CloudTrail" events a trail records."""
+    covered = set()
+    for trail in cloudtrail.describe_trails(includeShadowTrails=True).get("trailList", []):
+        if not cloudtrail.get_trail_status(Name=trail["TrailARN"]).get("IsLogging"):
+            continue
+        if not _records_management_events(cloudtrail, trail):
+            continue
+        covered |= set(regions) if trail.get("IsMultiRegionTrail") else {trail.get("HomeRegion")}
+    missing = [r for r in regions if r not in covered]
+    return Check(
+        "CloudTrail records management events",
+        not missing,
+        "a logging trail records write management events in " + ", ".join(regions)
+        if not missing
+        else f"no logging trail with write management events in {', '.join(missing)}",
+        "aws cloudtrail create-trail --name org-trail --s3-bucket-name <bucket> --is-multi-region-trail "
+        "&& aws cloudtrail start-logging --name org-trail",
+    )
+
+
+def cur_check(settings: Settings, clients: Clients) -> Check:
+    if settings.cur_format == "legacy":
+        reports = _pages(clients("cur", "us-east-1"), "describe_report_definitions", "ReportDefinitions")
+        report_ = next((r for r in reports if r["ReportName"] == settings.cur_report_name), None)
+        if report_ is None:
+            return Check(
+                "CUR", False, f"no report definition named {settings.cur_report_name}", "check CurReportName"
+            )
+        problems = []
+        if report_.get("Format") != "Parquet":
+            problems.append(f"format {report_.get('Format')}, not Parquet")
+        if "RESOURCES" not in report_.get("AdditionalSchemaElements", []):
+            problems.append("no resource ids")
+        if report_.get("TimeUnit") not in ("HOURLY", "DAILY"):
+            problems.append(
+                f"time unit {report_.get('TimeUnit')} (per-day reconciliation needs HOURLY or DAILY)"
+            )
+        if (
+            report_.get("S3Bucket") != settings.cur_bucket
+            or report_.get("S3Prefix", "").strip("/") != settings.cur_prefix
+        ):
+            problems.append(f"delivered to s3://{report_.get('S3Bucket')}/{report_.get('S3Prefix')}")
+        return Check(
+            "CUR",
+            not problems,
+            f"report {settings.cur_report_name}: "
+            + ("; ".join(problems) if problems else "Parquet, resource ids, at the configured location"),
+            'a report with "Include resource IDs", hourly or daily, Parquet (Athena integration), '
+            "delivered to CurBucket/CurPrefix",
+        )
+    exports_client = clients("bcm-data-exports", "us-east-1")
+    summaries = _pages(exports_client, "list_exports", "Exports")
+    summary = next((e for e in summaries if e.get("ExportName") == settings.cur_report_name), None)
+    if summary is None:
+        return Check("CUR 2.0", False, f"no export named {settings.cur_report_name}", "check CurReportName")
+    export = exports_client.get_export(ExportArn=summary["ExportArn"])["Export"]
+    problems = []
+    table = export.get("DataQuery", {}).get("TableConfigurations", {}).get("COST_AND_USAGE_REPORT", {})
+    if str(table.get("INCLUDE_RESOURCES", "FALSE")).upper() != "TRUE":
+        problems.append("INCLUDE_RESOURCES is not TRUE")
+    if str(table.get("TIME_GRANULARITY", "HOURLY")).upper() not in ("HOURLY", "DAILY"):
+        problems.append(f"time granularity {table.get('TIME_GRANULARITY')}")
+    if "line_item_resource_id" not in export.get("DataQuery", {}).get("QueryStatement", "").lower():
+        problems.append("line_item_resource_id is not selected")
+    s3 = export.get("DestinationConfigurations", {}).get("S3Destination", {})
+    if s3.get("S3OutputConfigurations", {}).get("Format") != "PARQUET":
+        problems.append(f"format {s3.get('S3OutputConfigurations', {}).get('Format')}, not PARQUET")
+    if s3.get("S3Bucket") != settings.cur_bucket or s3.get("S3Prefix", "").strip("/") != settings.cur_prefix:
+        problems.append(f"delivered to s3://{s3.get('S3Bucket')}/{s3.get('S3Prefix')}")
+    return Check(
+        "CUR 2.0",
+        not problems,
+        f"export {settings.cur_report_name}: "
+        + ("; ".join(problems) if problems else "Parquet, resource ids, at the configured location"),
+        "an export of COST_AND_USAGE_REPORT with INCLUDE_RESOURCES=TRUE, hourly or daily, Parquet, "
+        "delivered to CurBucket/CurPrefix",
+    )
+
+
+def schedule_check(scheduler, state_machine_arn: str) -> Check:
+    schedules = [
+        s
+        for s in _pages(scheduler, "list_schedules", "Schedules")
+        if s.get("Target", {}).get("Arn") == state_machine_arn
+    ]
+    enabled = [s for s in schedules if s.get("State") == "ENABLED"]
+    return Check(
+        "nightly schedule",
+        bool(enabled),
+        f"{len(enabled)} enabled schedule(s) start the state machine"
+        if enabled
+        else "no enabled schedule starts the state machine",
+        "enable the stack's ScheduleV2 schedule (EventBridge Scheduler console) or redeploy the stack",
+    )
+
+
+def subscription_check(sns, topic_arn: str) -> Check:
+    subscriptions = _pages(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic_arn)
+    confirmed = [s for s in subscriptions if s.get("SubscriptionArn", "").startswith("arn:")]
+    pending = len(subscriptions) - len(confirmed)
+    return Check(
+        "alert topic subscription",
+        bool(confirmed),
+        f"{len(confirmed)} confirmed subscription(s)"
+        + (f", {pending} pending confirmation" if pending else ""),
+        "set NotificationEmail (and confirm the e-mail AWS sends) or subscribe to the AlertTopicArn output",
+    )
+
+
+# ---------------------------------------------------------------- a local data directory
+def data_checks(data_dir: Path, parameters: dict[str, str], account: str, region: str) -> list[Check]:
+    try:
+        settings = stack_settings({**parameters, "ResultsBucket": ""}, account, region)
+    except InvalidSettings as problem:
+        return [Check("parameters", False, str(problem), "fix parameters.json")]
+    checks = [Check("parameters", True, "parameters.json holds valid parameters")]
+    logs = data_dir / "s3" / settings.flow_logs_bucket / settings.flow_logs_prefix / "AWSLogs"
+    files = sorted(p for p in logs.rglob("*") if p.is_file()) if logs.is_dir() else []
+    checks.append(
+        Check(
+            "flow-log files",
+            bool(files),
+            f"{len(files)} files under {logs.relative_to(data_dir)}"
+            if files
+            else f"no file under {logs.relative_to(data_dir)}",
+            "check FlowLogsBucket and FlowLogsPrefix against the data's s3/ folders",
+        )
+    )
+    if files:
+        hive = any(part.startswith("aws-account-id=") for part in files[0].relative_to(logs).parts)
+        hourly = len(files[0].relative_to(logs).parts) == 8  # account/service/region/Y/M/D/H/file
+        checks.append(
+            Check(
+                "flow-log layout",
+                hive == settings.flow_logs_hive and hourly == settings.flow_logs_per_hour,
+                f"the files are in {'Hive-compatible' if hive else 'default'}, "
+                f"{'per-hour' if hourly else 'daily'} folders",
+                "set FlowLogsHiveCompatiblePartitions / FlowLogsPerHourPartition to the files' layout",
+            )
+        )
+        if settings.flow_logs_file_format == "text":
+            checks.append(_header_check(files, settings.flow_log_format))
+    checks.append(_cur_data_check(data_dir, settings))
+    return checks
+
+
+def _header_check(files: list[Path], configured: FlowLogFormat) -> Check:
+    headers = {}
+    for path in files[:: max(1, len(files) // 20)]:  # a sample across accounts, regions and days
+        with gzip.open(path, "rt") if path.suffix == ".gz" else path.open() as handle:
+            headers.setdefault(handle.readline().strip(), path)
+    wrong = {h: p for h, p in headers.items() if h.split(" ") != list(configured.fields)}
+    return Check(
+        "flow-log header lines",
+        not wrong,
+        "the files' header lines are FlowLogFormat's fields in order"
+        if not wrong
+        else f"{next(iter(wrong.values())).name} has '{next(iter(wrong))[:300]}', "
+        f"FlowLogFormat has '{configured.header[:300]}'",
+        "set FlowLogFormat to the flow log's own format string",
+    )
+
+
+def _cur_data_check(data_dir: Path, settings: Settings) -> Check:
+    import pyarrow.parquet as pq
+
+    root = data_dir / "s3" / settings.cur_bucket / "/".join(p for p in statements.cur_root(settings) if p)
+    files = sorted(root.rglob("*.parquet")) if root.is_dir() else []
+    if not files:
+        return Check(
+            "CUR files",
+            False,
+            f"no Parquet file under {root.relative_to(data_dir)}",
+            "check CurBucket, CurPrefix, CurReportName, CurFormat",
+        )
+    columns = set(pq.read_schema(files[0]).names)
+    if "line_item_resource_id" not in columns:
+        return Check(
+            "CUR resource ids",
+            False,
+            f"{files[0].name} has no line_item_resource_id column",
+            'recreate the report with "Include resource IDs" (legacy) or INCLUDE_RESOURCES=TRUE (CUR 2.0)',
+        )
+    return Check(
+        "CUR files", True, f"{len(files)} Parquet files with resource ids under {root.relative_to(data_dir)}"
+    )
