@@ -1,7 +1,8 @@
 -- The Cost and Usage Report (Parquet), for accounts without the CUR crawler's table: the legacy
 -- CUR's Athena-integration layout (year/month partitions) or CUR 2.0's (billing_period). Only the
 -- columns the reconciliation reads; Parquet columns are read by name, the line_item_* names are
--- the same in both. Resource ids need "Include resource IDs" / INCLUDE_RESOURCES=TRUE.
+-- the same in both, but the region is `product_region` in the legacy CUR and `product_region_code`
+-- in CUR 2.0. Resource ids need "Include resource IDs" / INCLUDE_RESOURCES=TRUE.
 CREATE EXTERNAL TABLE IF NOT EXISTS {{table}} (
   `identity_line_item_id` string,
   `bill_invoice_id` string,
@@ -17,7 +18,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS {{table}} (
   `line_item_unblended_rate` string,
   `line_item_unblended_cost` double,
   `pricing_unit` string,
-  `product_region` string
+  {{region_column}} string
 )
 PARTITIONED BY (
   {{partition_columns}}

@@ -618,6 +618,10 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
             if spec.cur_resource_ids or k != "line_item_resource_id"
         }
     )
+    if spec.cur_format == "cur2":  # CUR 2.0 names the region product_region_code
+        table = table.rename_columns(
+            ["product_region_code" if n == "product_region" else n for n in table.column_names]
+        )
     # As AWS delivers them, written independently of the pipeline's own layout code (statements.py).
     report = data_dir / "s3" / spec.cur_bucket / spec.cur_prefix / spec.cur_report_name
     if spec.cur_format == "legacy":

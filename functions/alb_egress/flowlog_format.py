@@ -36,9 +36,27 @@ FIELD_TYPES: dict[str, str] = {
     "pkt-dst-aws-service": "string",
     "flow-direction": "string",
     "traffic-path": "int",
+    # v7: Amazon ECS (flow-log-records.html)
+    "ecs-cluster-arn": "string",
+    "ecs-cluster-name": "string",
+    "ecs-container-instance-arn": "string",
+    "ecs-container-instance-id": "string",
+    "ecs-container-id": "string",
+    "ecs-second-container-id": "string",
+    "ecs-service-name": "string",
+    "ecs-task-definition-arn": "string",
+    "ecs-task-arn": "string",
+    "ecs-task-id": "string",
+    # later versions: why traffic was rejected (VPC Block Public Access), the resource, encryption
+    # (names as in public flow-log formats; unconfirmed against the AWS table here - see the note)
+    "reject-reason": "string",
+    "resource-id": "string",
+    "encryption-status": "string",
 }
+V5_FIELDS = list(FIELD_TYPES)[:29]
 DEFAULT_V2_FIELDS = list(FIELD_TYPES)[:14]
-ALL_FIELDS_FORMAT = " ".join(f"${{{name}}}" for name in FIELD_TYPES)
+# The default FlowLogFormat: every v5 field in AWS's order (what the product has always assumed).
+ALL_FIELDS_FORMAT = " ".join(f"${{{name}}}" for name in V5_FIELDS)
 
 # What the reconciliation reads; a format without these cannot tell internet egress apart.
 REQUIRED_FIELDS = ("interface-id", "bytes", "start", "action", "log-status", "flow-direction", "traffic-path")
@@ -62,7 +80,10 @@ class FlowLogFormat:
         for token in tokens:
             match = _TOKEN_RE.match(token)
             if match is None or match[1] not in FIELD_TYPES:
-                raise InvalidFlowLogFormat(f"unknown flow log field {token[:60]!r} in FlowLogFormat")
+                raise InvalidFlowLogFormat(
+                    f"unknown flow log field {token[:60]!r} in FlowLogFormat: give the flow log's format "
+                    "string exactly, ${field} tokens separated by single spaces"
+                )
             fields.append(match[1])
         if len(set(fields)) != len(fields):
             raise InvalidFlowLogFormat("FlowLogFormat repeats a field")

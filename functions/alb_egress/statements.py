@@ -112,6 +112,15 @@ def create_flow_logs_table(settings: Settings) -> str:
     )
 
 
+def cur_table_name(settings: Settings) -> str:
+    """`CurTable` + a hash of its definition: changing CurFormat or the report's location on a stack
+    update makes a new table (other partition keys, other columns), never a stale one."""
+    definition = "|".join(
+        (settings.cur_format, settings.cur_bucket, settings.cur_prefix, settings.cur_report_name)
+    )
+    return f"{settings.cur_table}_{hashlib.sha256(definition.encode()).hexdigest()[:10]}"
+
+
 def create_cur_table(settings: Settings) -> str:
     partitions = (
         [("year", "string"), ("month", "string")]
@@ -120,8 +129,11 @@ def create_cur_table(settings: Settings) -> str:
     )
     return sql.render(
         "cur_table",
-        table=sql.qualified(settings.database, settings.cur_table, ddl=True),
+        table=sql.qualified(settings.database, cur_table_name(settings), ddl=True),
         partition_columns=sql.column_definitions(partitions),
+        region_column=sql.identifier(
+            "product_region" if settings.cur_format == "legacy" else "product_region_code", ddl=True
+        ),
         location=sql.s3_location(settings.cur_bucket, *cur_root(settings)),
     )
 
@@ -164,7 +176,7 @@ def add_enis_partition(settings: Settings, day: date) -> str:
 
 
 def add_cur_partition(settings: Settings, day: date) -> str:
-    table = sql.qualified(settings.database, settings.cur_table, ddl=True)
+    table = sql.qualified(settings.database, cur_table_name(settings), ddl=True)
     location = sql.s3_location(settings.cur_bucket, *cur_period_key(settings, day))
     if settings.cur_format == "legacy":
         return sql.render(
@@ -200,7 +212,7 @@ def flow_log_egress_query(settings: Settings, day: date) -> str:
 def cur_usage_query(settings: Settings, day: date) -> str:
     return sql.render(
         "cur_usage",
-        table=sql.qualified(settings.database, settings.cur_table),
+        table=sql.qualified(settings.database, cur_table_name(settings)),
         billing_period=sql.billing_period_predicate(settings.cur_format, day),
         day_start=sql.day_start_timestamp(day),
         day_end=sql.day_start_timestamp(sql.next_day(day)),
@@ -210,6 +222,6 @@ def cur_usage_query(settings: Settings, day: date) -> str:
 def cur_freshness_query(settings: Settings, day: date) -> str:
     return sql.render(
         "cur_freshness",
-        table=sql.qualified(settings.database, settings.cur_table),
+        table=sql.qualified(settings.database, cur_table_name(settings)),
         billing_period=sql.billing_period_predicate(settings.cur_format, day),
     )

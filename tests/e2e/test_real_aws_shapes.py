@@ -1,0 +1,60 @@
+"""What AWS really delivers and deploys (issue: real AWS data): formats of every flow-log version,
+table definitions that follow a stack update, CUR 2.0's column names."""
+
+import shutil
+
+import pytest
+
+from alb_egress.flowlog_format import FIELD_TYPES, V5_FIELDS
+from albrecon.generator.dataset import DatasetSpec, generate
+
+from .conftest import ALBS, DAY, results_by_name
+
+pytestmark = pytest.mark.slow
+D = DAY.isoformat()
+LATER_FIELDS = [f for f in FIELD_TYPES if f not in V5_FIELDS]  # v7 ECS fields and later ones
+
+
+def test_a_format_with_ecs_and_later_fields_reconciles_exactly(scenario):
+    fields = ["version", "ecs-cluster-arn", *V5_FIELDS[1:15], *LATER_FIELDS[1:], *V5_FIELDS[15:]]
+    data = scenario(flow_log_format=" ".join(f"${{{f}}}" for f in fields))
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED" and run.problems == []
+    for name, truth in data.by_name().items():
+        assert results_by_name(run)[name]["flow_log_bytes"] == truth["flow_log_bytes"] > 0
+
+
+def test_a_stack_update_that_changes_the_format_never_reads_a_stale_table(scenario, tmp_path):
+    """CREATE EXTERNAL TABLE IF NOT EXISTS would keep the old table, whose positional text columns
+    would read `bytes` from another field: the table's name follows its definition instead."""
+    data = scenario()
+    reordered = " ".join(f"${{{f}}}" for f in sorted(V5_FIELDS))
+    other = tmp_path / "reordered"
+    generate(DatasetSpec(day=DAY, albs=ALBS, records_per_day=8_000, flow_log_format=reordered), other)
+    with data.pipeline() as pipeline:
+        before = pipeline.run(D)
+        # the flow log was recreated with another format; the stack updated with it
+        shutil.rmtree(data.root / "s3" / "demo-flow-logs")
+        shutil.copytree(other / "s3" / "demo-flow-logs", data.root / "s3" / "demo-flow-logs")
+        for function in pipeline.aws.functions.values():
+            function.environment["FlowLogFormat"] = reordered
+        after = pipeline.run(D)
+        tables = [name for (_, name) in pipeline.aws.athena.tables if name.startswith("vpc_flow_logs")]
+    assert len(tables) == 2  # one per definition
+    for name, truth in data.by_name().items():
+        assert results_by_name(before)[name]["flow_log_bytes"] == truth["flow_log_bytes"]
+        assert results_by_name(after)[name]["flow_log_bytes"] == truth["flow_log_bytes"]
+    assert after.problems == []
+
+
+def test_cur2_names_the_region_product_region_code(scenario):
+    data = scenario(cur_format="cur2")
+    with data.pipeline(CurFormat="cur2") as pipeline:
+        run = pipeline.run(D)
+        [cur_table] = [
+            t for (_, name), t in pipeline.aws.athena.tables.items() if name.startswith("cost_and_usage")
+        ]
+    assert "product_region_code" in [c for c, _ in cur_table.columns]
+    assert "product_region" not in [c for c, _ in cur_table.columns]
+    assert {r["status"] for r in run.results} == {"MATCH", "MISMATCH"}
