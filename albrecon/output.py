@@ -15,6 +15,9 @@ RESULT_FIELDS = (
     "delta_gb",
     "delta_pct",
     "status",
+    "cloudfront_gb",
+    "aws_service_gb",
+    "egress_split",
 )
 
 COLUMNS = (

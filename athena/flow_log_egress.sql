@@ -2,6 +2,10 @@
 -- paths, ACCEPT, log-status OK, record start in [D, D+1), on the ENIs the day's ENI table gives
 -- the ALB. Reads the D and D+1 flow-log partitions only. SKIPDATA records of the same ENIs are
 -- counted: they mean records were lost. The text is the same size whatever the number of ENIs.
+-- Bytes to AWS public IPs are split out by pkt-dst-aws-service ('-' - NULL locally - for other
+-- addresses; NULL without the field): to
+-- CloudFront edges (origin fetches are free, not DataTransfer-Out-Bytes) and to other AWS services
+-- (inter-region transfer on the bill), so that internet bytes are compared with internet billing.
 SELECT
   e.load_balancer_arn,
   COALESCE(SUM(CASE
@@ -9,7 +13,22 @@ SELECT
      AND f.traffic_path IN ({{traffic_paths}})
      AND f.action = 'ACCEPT'
      AND f.log_status = 'OK'
+     AND COALESCE({{dst_service}}, '-') = '-'
     THEN f.bytes END), 0) AS egress_bytes,
+  COALESCE(SUM(CASE
+    WHEN f.flow_direction = 'egress'
+     AND f.traffic_path IN ({{traffic_paths}})
+     AND f.action = 'ACCEPT'
+     AND f.log_status = 'OK'
+     AND COALESCE({{dst_service}}, '-') = 'CLOUDFRONT'
+    THEN f.bytes END), 0) AS cloudfront_bytes,
+  COALESCE(SUM(CASE
+    WHEN f.flow_direction = 'egress'
+     AND f.traffic_path IN ({{traffic_paths}})
+     AND f.action = 'ACCEPT'
+     AND f.log_status = 'OK'
+     AND COALESCE({{dst_service}}, '-') NOT IN ('-', 'CLOUDFRONT')
+    THEN f.bytes END), 0) AS aws_service_bytes,
   COUNT_IF(f.log_status = 'SKIPDATA') AS skipdata_records,
   COUNT(*) AS records
 FROM {{flow_table}} AS f

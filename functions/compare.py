@@ -9,6 +9,7 @@ from collections import Counter
 
 from aws_lambda_powertools import Logger, Tracer
 
+from alb_egress import statements
 from alb_egress.diagnosis import Problem, apply_problems, cur_resource_id_problem
 from alb_egress.reconcile import Thresholds, cur_covers_day, out_of_scope_billed, reconcile_day
 from alb_egress.settings import settings_from_environment
@@ -32,7 +33,12 @@ def handler(event: dict, context: object) -> dict:
     day = parse_day(event["date"])
     eni_counts = Counter(row[1] for row in objects.get_csv(event["enis_location"]) if row)
     egress = {
-        row["load_balancer_arn"]: (int(row["egress_bytes"] or 0), int(row["skipdata_records"] or 0))
+        row["load_balancer_arn"]: (
+            int(row["egress_bytes"] or 0),
+            int(row["skipdata_records"] or 0),
+            int(row["cloudfront_bytes"] or 0),
+            int(row["aws_service_bytes"] or 0),
+        )
         for row in athena_results.rows(event["flow_query_id"])
     }
     cur = {
@@ -55,6 +61,7 @@ def handler(event: dict, context: object) -> dict:
         covers,
         settings.scope,
         Thresholds(settings.tolerance_percent, settings.min_delta_gb),
+        egress_split=statements.egress_split_possible(settings),
     )
     results = apply_problems(results, problems)  # never a number the data cannot support
     alerted = sorted((r for r in results if r.alerted), key=lambda r: -abs(r.delta_gb))

@@ -63,11 +63,40 @@ _KINDS = [
     ("ingress", 0.32, "ingress", None, "ACCEPT", False),
     ("ingress_reject", 0.03, "ingress", None, "REJECT", False),
 ]
-KIND_SHARE = np.array([k[1] for k in _KINDS]) / sum(k[1] for k in _KINDS)
-KIND_DIRECTION = np.array([k[2] for k in _KINDS], dtype=object)
-KIND_PATH = np.array([k[3] or -1 for k in _KINDS])  # -1: no traffic path (ingress)
-KIND_ACTION = np.array([k[4] for k in _KINDS], dtype=object)
-KIND_COUNTED = np.array([k[5] for k in _KINDS])
+# Egress to AWS public IPs through the internet gateway, marked by pkt-dst-aws-service: not
+# DataTransfer-Out-Bytes on the bill (CloudFront origin fetches are free; other AWS regions are
+# inter-region transfer). Present when DatasetSpec.aws_destination_share > 0.
+_AWS_KINDS = [
+    ("egress_cloudfront", "egress", 8, "ACCEPT", "CLOUDFRONT"),
+    ("egress_aws_public", "egress", 8, "ACCEPT", "AMAZON"),
+]
+
+
+@dataclass(frozen=True)
+class _Kinds:
+    share: np.ndarray
+    direction: np.ndarray
+    path: np.ndarray  # -1: no traffic path (ingress)
+    action: np.ndarray
+    counted: np.ndarray  # internet egress (the bill's DataTransfer-Out-Bytes)
+    dst_service: np.ndarray  # pkt-dst-aws-service, None for other addresses
+
+
+def _kinds(aws_destination_share: float) -> _Kinds:
+    rows = [(k[1], k[2], k[3] or -1, k[4], k[5], None) for k in _KINDS]
+    total = sum(k[1] for k in _KINDS)
+    if aws_destination_share > 0:
+        each = total * aws_destination_share / (1 - aws_destination_share) / len(_AWS_KINDS)
+        rows += [(each, d, p, a, False, service) for _n, d, p, a, service in _AWS_KINDS]
+    share = np.array([r[0] for r in rows])
+    return _Kinds(
+        share=share / share.sum(),
+        direction=np.array([r[1] for r in rows], dtype=object),
+        path=np.array([r[2] for r in rows]),
+        action=np.array([r[3] for r in rows], dtype=object),
+        counted=np.array([r[4] for r in rows]),
+        dst_service=np.array([r[5] for r in rows], dtype=object),
+    )
 
 
 @dataclass
@@ -107,6 +136,7 @@ class DatasetSpec:
     unrelated_enis: int = 3  # instance ENIs with internet egress, not in the inventory
     skipdata_per_eni: int = 1  # SKIPDATA records per ALB ENI during D
     malformed_lines: int = 0  # garbage lines appended to a D file (must be reported, never summed)
+    aws_destination_share: float = 0.0  # of ALB records: egress to CloudFront and other AWS public IPs
     seed: int = 7
     extra_parameters: dict[str, str] = field(default_factory=dict)
 
@@ -282,6 +312,9 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
     hour_of = lambda seconds: (seconds - day_start) // 3600  # noqa: E731
 
     counted = np.zeros(len(enis), dtype=np.int64)  # truth: internet egress bytes with start in D
+    kinds = _kinds(spec.aws_destination_share)
+    to_cloudfront = np.zeros(len(enis), dtype=np.int64)  # truth: egress to CloudFront / other AWS IPs
+    to_aws = np.zeros(len(enis), dtype=np.int64)
     skipdata = np.zeros(len(enis), dtype=np.int64)
     alb_hour_bytes: dict[str, np.ndarray] = {  # by ARN: one name may be in two accounts
         load_balancer_arn(spec, a): np.zeros(24, dtype=np.int64) for a in spec.albs
@@ -327,7 +360,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
             w = weights[[weight_index[i] for i in live]]
             n = rng.poisson(per_window)
             owner = np.array(live)[rng.choice(len(live), size=n, p=w / w.sum())]
-            kind = rng.choice(len(KIND_SHARE), size=n, p=KIND_SHARE)
+            kind = rng.choice(len(kinds.share), size=n, p=kinds.share)
             batches.append((owner, kind))
         if unrelated:  # instances sending to the internet: never part of any ALB
             n = max(1, int(per_window * 0.1))
@@ -341,7 +374,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
             start = window + rng.integers(0, CAPTURE_WINDOW, n)
             end = np.minimum(start + rng.integers(1, CAPTURE_WINDOW, n), window + CAPTURE_WINDOW + 5)
             size = np.maximum(40, rng.lognormal(mean=11.0, sigma=1.6, size=n).astype(np.int64))
-            is_counted = KIND_COUNTED[kind]
+            is_counted = kinds.counted[kind]
             in_day = (start >= day_start) & (start < day_end)
             for alb_index, alb in enumerate(spec.albs):
                 mask = is_counted & in_day & (alb_of_eni[owner] == alb_index)
@@ -353,7 +386,11 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
                 if n == 0:
                     continue
             np.add.at(counted, owner[is_counted & in_day], size[is_counted & in_day])
-            direction, path_values, action = KIND_DIRECTION[kind], KIND_PATH[kind], KIND_ACTION[kind]
+            dst_service = kinds.dst_service[kind]
+            for service, totals in (("CLOUDFRONT", to_cloudfront), ("AMAZON", to_aws)):
+                mask = (dst_service == service) & in_day
+                np.add.at(totals, owner[mask], size[mask])
+            direction, path_values, action = kinds.direction[kind], kinds.path[kind], kinds.action[kind]
             egress = direction == "egress"
             values = {
                 "version": np.full(n, 5),
@@ -377,6 +414,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
                 "type": np.full(n, "IPv4", dtype=object),
                 "pkt-srcaddr": np.where(egress, "10.0.1.23", "203.0.113.7"),
                 "pkt-dstaddr": np.where(egress, "198.51.100.9", "10.0.1.23"),
+                "pkt-dst-aws-service": pa.array(dst_service, pa.string()),
                 "region": region_of_eni[owner],
                 "az-id": np.full(n, "use1-az1", dtype=object),
                 "flow-direction": direction,
@@ -435,7 +473,16 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
     (data_dir / "parameters.json").write_text(json.dumps(parameters, indent=2) + "\n")
 
     truth = _ground_truth(
-        spec, enis, counted, skipdata, alb_hour_bytes, list(writers.values()), cur_rows, events
+        spec,
+        enis,
+        counted,
+        skipdata,
+        alb_hour_bytes,
+        list(writers.values()),
+        cur_rows,
+        events,
+        to_cloudfront,
+        to_aws,
     )
     (data_dir / "ground-truth.json").write_text(json.dumps(truth, indent=2) + "\n")
     return truth
@@ -695,7 +742,9 @@ def _write_events(spec: DatasetSpec, data_dir: Path, enis: list[Eni]) -> int:
     return len(events)
 
 
-def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writers, cur_rows, events) -> dict:
+def _ground_truth(
+    spec, enis, counted, skipdata, alb_hour_bytes, writers, cur_rows, events, to_cloudfront, to_aws
+) -> dict:
     d0 = _midnight(spec.day)
     d1 = d0 + timedelta(days=1)
     belongs = {e.eni_id: e.created < d1 and (e.deleted is None or e.deleted >= d0) for e in enis}
@@ -704,6 +753,8 @@ def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writers, cur_ro
         arn = load_balancer_arn(spec, alb)
         members = [i for i, e in enumerate(enis) if e.alb is alb and belongs[e.eni_id]]
         flow_bytes = int(sum(counted[i] for i in members))
+        cloudfront_bytes = int(sum(to_cloudfront[i] for i in members))
+        aws_service_bytes = int(sum(to_aws[i] for i in members))
         cur_gb = (
             float(alb_hour_bytes[load_balancer_arn(spec, alb)].sum() / GIB * alb.cur_factor)
             if alb.billed
@@ -714,6 +765,8 @@ def _ground_truth(spec, enis, counted, skipdata, alb_hour_bytes, writers, cur_ro
             "eni_ids": sorted(enis[i].eni_id for i in members),
             "flow_log_bytes": flow_bytes,
             "flow_log_gb": flow_bytes / GIB,
+            "cloudfront_bytes": cloudfront_bytes,
+            "aws_service_bytes": aws_service_bytes,
             "cur_gb": cur_gb,
             "cur_unblended_cost": cur_gb * DT_OUT_PRICE,
             "skipdata_records": int(sum(skipdata[i] for i in members)),

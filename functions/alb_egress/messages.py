@@ -106,6 +106,17 @@ def alert(
             lines.append(
                 "    caveat: no ENI of this ALB is in the inventory for the day - check the recorder"
             )
+        if r.get("cloudfront_gb") or r.get("aws_service_gb"):
+            lines.append(
+                "    not compared (not internet on the bill): "
+                f"to CloudFront {_gb(r.get('cloudfront_gb') or 0)}, "
+                f"to other AWS public IPs {_gb(r.get('aws_service_gb') or 0)}"
+            )
+        if r.get("egress_split") is False:
+            lines.append(
+                "    caveat: the flow log's format has no pkt-dst-aws-service, so bytes to CloudFront and to "
+                "AWS public IPs could not be told apart and count as internet egress"
+            )
         lines.append("")
     if len(alerted) > len(listed):
         lines += [

@@ -64,6 +64,11 @@ class AlbDay:
     skipdata_records: int
     effective_rate_usd_per_gb: float | None
     estimated_impact_usd: float | None
+    # Egress the bill does not count as DataTransfer-Out-Bytes, reported beside the comparison:
+    # to CloudFront edges (origin fetches are free) and to other AWS public IPs (inter-region).
+    cloudfront_gb: float = 0.0
+    aws_service_gb: float = 0.0
+    egress_split: bool = True  # False: the format has no pkt-dst-aws-service, nothing could be split
 
     @property
     def alerted(self) -> bool:
@@ -110,19 +115,21 @@ def reconcile_day(
     cur_covers_day: bool,
     scope: Scope,
     thresholds: Thresholds,
+    egress_split: bool = True,
 ) -> list[AlbDay]:
     """Every in-scope ALB with ENIs on ``day`` or CUR usage on ``day``, sorted by name and ARN.
 
     ``eni_counts``: ARN -> ENIs of the day's ENI table; ``egress_by_alb``: ARN -> (internet egress
-    bytes, SKIPDATA records) from the flow-log query; ``cur_by_alb``: ARN -> (GB, unblended cost)
-    from the CUR query (every ALB AWS billed: a consolidated bill holds every account's).
+    bytes, SKIPDATA records[, CloudFront bytes, other AWS service bytes]) from the flow-log query;
+    ``cur_by_alb``: ARN -> (GB, unblended cost) from the CUR query (every ALB AWS billed: a
+    consolidated bill holds every account's).
     """
     results = []
     for arn in sorted(set(eni_counts) | set(cur_by_alb)):
         if not scope.covers(arn):
             continue  # out of scope, or a CUR resource id that is not an ALB ARN
         load_balancer = load_balancer_of(arn)
-        flow_bytes, skipdata = egress_by_alb.get(arn, (0, 0))
+        flow_bytes, skipdata, cloudfront, aws_service = (*egress_by_alb.get(arn, (0, 0)), 0, 0)[:4]
         cur_gb, cur_cost = cur_by_alb.get(arn, (0.0, 0.0))
         flow_gb = flow_bytes / BYTES_PER_GB
         delta_gb = flow_gb - cur_gb
@@ -145,6 +152,9 @@ def reconcile_day(
                 skipdata_records=int(skipdata),
                 effective_rate_usd_per_gb=rate,
                 estimated_impact_usd=delta_gb * rate if rate is not None else None,
+                cloudfront_gb=cloudfront / BYTES_PER_GB,
+                aws_service_gb=aws_service / BYTES_PER_GB,
+                egress_split=egress_split,
             )
         )
     return sorted(results, key=lambda r: (r.load_balancer, r.load_balancer_arn))

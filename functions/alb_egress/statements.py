@@ -195,6 +195,11 @@ def add_cur_partition(settings: Settings, day: date) -> str:
 
 
 # ---------------------------------------------------------------- queries
+def egress_split_possible(settings: Settings) -> bool:
+    """Bytes to CloudFront and other AWS public IPs can be told apart only with pkt-dst-aws-service."""
+    return "pkt-dst-aws-service" in settings.flow_log_format.fields
+
+
 def flow_log_egress_query(settings: Settings, day: date) -> str:
     start, end = day_epoch_bounds(day)
     return sql.render(
@@ -202,6 +207,11 @@ def flow_log_egress_query(settings: Settings, day: date) -> str:
         flow_table=sql.qualified(settings.database, flow_logs_table_name(settings)),
         enis_table=sql.qualified(settings.database, settings.enis_table),
         traffic_paths=sql.integer_list(settings.traffic_paths),
+        dst_service=(
+            sql.SqlFragment(f"f.{sql.identifier('pkt_dst_aws_service')}")
+            if egress_split_possible(settings)
+            else sql.SqlFragment("CAST(NULL AS varchar)")
+        ),
         day=sql.date_literal(day),
         next_day=sql.date_literal(sql.next_day(day)),
         start_epoch=sql.integer(start),

@@ -76,8 +76,9 @@ class Dataset:
     def egress(self, enis: list[str] | None = None) -> dict[str, tuple[int, int]]:
         """ALB ARN -> (internet egress bytes, SKIPDATA records) through the day's ENI table."""
         self.write_enis(enis)
-        sql = statements.flow_log_egress_query(self.settings, self.spec.day)
-        return {row[0]: (row[1], row[2]) for row in self.run(sql).rows}
+        record = self.run(statements.flow_log_egress_query(self.settings, self.spec.day))
+        at = {name: i for i, (name, _) in enumerate(record.columns)}
+        return {row[0]: (row[at["egress_bytes"]], row[at["skipdata_records"]]) for row in record.rows}
 
     def cur(self) -> dict[str, tuple[float, float]]:
         sql = statements.cur_usage_query(self.settings, self.spec.day)

@@ -273,6 +273,9 @@ def test_albrecon_local_json_has_exactly_the_documented_shape(scenario, capsys):
             "delta_gb",
             "delta_pct",
             "status",
+            "cloudfront_gb",
+            "aws_service_gb",
+            "egress_split",
         ]
     ] * 2
     assert [list(a) for a in printed["alerts"]] == [["subject", "message"]]

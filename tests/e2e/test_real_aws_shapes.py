@@ -58,3 +58,34 @@ def test_cur2_names_the_region_product_region_code(scenario):
     assert "product_region_code" in [c for c, _ in cur_table.columns]
     assert "product_region" not in [c for c, _ in cur_table.columns]
     assert {r["status"] for r in run.results} == {"MATCH", "MISMATCH"}
+
+
+def test_an_alb_behind_cloudfront_is_compared_like_with_like(scenario):
+    """Origin fetches by CloudFront and transfer to other AWS public IPs are not billed as
+    DataTransfer-Out-Bytes: they are split out by pkt-dst-aws-service and reported, not compared."""
+    data = scenario(aws_destination_share=0.3)
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    got = results_by_name(run)
+    for name, truth in data.by_name().items():
+        assert truth["cloudfront_bytes"] > 0 and truth["aws_service_bytes"] > 0
+        assert got[name]["flow_log_bytes"] == truth["flow_log_bytes"]
+        assert got[name]["cloudfront_gb"] * 2**30 == pytest.approx(truth["cloudfront_bytes"])
+        assert got[name]["aws_service_gb"] * 2**30 == pytest.approx(truth["aws_service_bytes"])
+        assert got[name]["egress_split"] is True
+    assert got["Test751"]["status"] == "MATCH"  # CloudFront bytes do not inflate the delta
+    [alert] = run.alerts  # Test7510 is billed 10 % more
+    assert "not compared (not internet on the bill): to CloudFront" in alert["message"]
+
+
+def test_without_pkt_dst_aws_service_the_split_is_said_to_be_impossible(scenario):
+    fields = [f for f in V5_FIELDS if f != "pkt-dst-aws-service"]
+    data = scenario(aws_destination_share=0.3, flow_log_format=" ".join(f"${{{f}}}" for f in fields))
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    got = results_by_name(run)
+    truth = data.by_name()["Test751"]
+    everything = truth["flow_log_bytes"] + truth["cloudfront_bytes"] + truth["aws_service_bytes"]
+    assert got["Test751"]["flow_log_bytes"] == everything and got["Test751"]["egress_split"] is False
+    assert got["Test751"]["status"] == "MISMATCH"
+    assert "could not be told apart" in run.alerts[0]["message"]
