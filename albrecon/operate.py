@@ -109,15 +109,21 @@ def follow(
 ) -> dict:
     """Follows an execution to its end, reporting each state transition once; returns describe_execution."""
     sfn = stack.client("stepfunctions")
-    seen = 0
+    # Each event once, by what it is rather than its position or id: while parallel branches run,
+    # an emulated history (moto) may insert events before ones already read and renumber them.
+    seen: set[str] = set()
     while True:
         description = sfn.describe_execution(executionArn=execution_arn)
-        events = _history(sfn, execution_arn)
-        for event in events[seen:]:
+        for event in _history(sfn, execution_arn):
+            identity = json.dumps(
+                {k: v for k, v in event.items() if k not in ("id", "previousEventId")}, default=str
+            )
+            if identity in seen:
+                continue
+            seen.add(identity)
             progress = _progress(event)
             if progress is not None:
                 on_progress(progress)
-        seen = len(events)
         if description["status"] in TERMINAL:
             return description
         time.sleep(poll)
