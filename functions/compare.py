@@ -10,7 +10,7 @@ from collections import Counter
 from aws_lambda_powertools import Logger, Tracer
 
 from alb_egress import statements
-from alb_egress.diagnosis import Problem, apply_problems, cur_resource_id_problem
+from alb_egress.diagnosis import Problem, apply_problems, cur_granularity_problem, cur_resource_id_problem
 from alb_egress.reconcile import Thresholds, cur_covers_day, out_of_scope_billed, reconcile_day
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
@@ -52,7 +52,10 @@ def handler(event: dict, context: object) -> dict:
         int(freshness.get("elb_transfer_rows") or 0),
         int(freshness.get("elb_transfer_rows_with_resource_id") or 0),
     )
-    problems += [resource_ids] if resource_ids else []
+    granularity = cur_granularity_problem(
+        int(freshness.get("usage_lines") or 0), int(freshness.get("daily_usage_lines") or 0)
+    )
+    problems += [p for p in (resource_ids, granularity) if p]
     results = reconcile_day(
         day,
         eni_counts,

@@ -132,6 +132,7 @@ class DatasetSpec:
     cur_format: str = "legacy"
     cur_delivered_through: int = 30  # hours after D 00:00 the CUR reaches (< 24: D not covered yet)
     cur_resource_ids: bool = True  # False: a report without "Include resource IDs" (no such column)
+    cur_granularity: str = "HOURLY"  # or "MONTHLY": usage lines span the month (nothing per day)
     mid_day_changes: bool = True  # one ENI created and one deleted during D
     unrelated_enis: int = 3  # instance ENIs with internet egress, not in the inventory
     skipdata_per_eni: int = 1  # SKIPDATA records per ALB ENI during D
@@ -510,9 +511,9 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
     """Hourly CUR rows of the billing period up to ``cur_delivered_through`` hours after D 00:00."""
     d0 = _midnight(spec.day)
     period_start = d0.replace(day=1)
+    # As AWS delivers it: hour by hour, into the next billing period's own report when it gets there.
     until = d0 + timedelta(hours=spec.cur_delivered_through)
     next_period = (period_start + timedelta(days=32)).replace(day=1)
-    until = min(until, next_period)
     rows: dict[str, list] = {k: [] for k in _CUR_COLUMNS}
 
     def add(
@@ -526,6 +527,7 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
         item_type: str = "Usage",
         unit: str = "GB",
         where: tuple[str, str] | None = None,
+        end: datetime | None = None,
     ) -> None:
         account, region = where or (spec.account, spec.region)
         rows["identity_line_item_id"].append(
@@ -537,12 +539,17 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
             f"{start:%Y-%m-%dT%H:%M:%SZ}/{start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
         )
         rows["bill_invoice_id"].append("")
-        rows["bill_billing_period_start_date"].append(period_start.replace(tzinfo=None))
+        if spec.cur_granularity == "MONTHLY" and item_type == "Usage":  # every usage line spans its month
+            month = start.replace(day=1, hour=0, minute=0, second=0)
+            start, end = month, (month + timedelta(days=32)).replace(day=1)
+        rows["bill_billing_period_start_date"].append(
+            start.replace(day=1, hour=0, minute=0, second=0, tzinfo=None)  # the row's own billing period
+        )
         rows["bill_payer_account_id"].append(spec.account)
         rows["line_item_usage_account_id"].append(account)
         rows["line_item_line_item_type"].append(item_type)
         rows["line_item_usage_start_date"].append(start.replace(tzinfo=None))
-        rows["line_item_usage_end_date"].append((start + timedelta(hours=1)).replace(tzinfo=None))
+        rows["line_item_usage_end_date"].append((end or start + timedelta(hours=1)).replace(tzinfo=None))
         rows["line_item_product_code"].append(product)
         rows["line_item_usage_type"].append(usage_type)
         rows["line_item_operation"].append(operation)
@@ -657,6 +664,19 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
         )
         rows["line_item_unblended_cost"][-1] = -1.25
     add(period_start, "AWSELB", "", "", None, 0.0, 0.0, item_type="Tax", unit="")
+    # A monthly fee spans the whole month from the first delivery on: its end says nothing about D.
+    add(
+        period_start,
+        "AWSSupportBusiness",
+        "Dollar",
+        "",
+        None,
+        1.0,
+        100.0,
+        item_type="Fee",
+        unit="",
+        end=next_period,
+    )
 
     table = pa.table(
         {
@@ -669,14 +689,20 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
         table = table.rename_columns(
             ["product_region_code" if n == "product_region" else n for n in table.column_names]
         )
-    # As AWS delivers them, written independently of the pipeline's own layout code (statements.py).
+    # As AWS delivers them, one report per billing period, written independently of the pipeline's
+    # own layout code (statements.py).
     report = data_dir / "s3" / spec.cur_bucket / spec.cur_prefix / spec.cur_report_name
-    if spec.cur_format == "legacy":
-        folder = report / spec.cur_report_name / f"year={spec.day.year}" / f"month={spec.day.month}"
-    else:
-        folder = report / "data" / f"BILLING_PERIOD={spec.day:%Y-%m}"
-    folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, folder / f"{spec.cur_report_name}-00001.snappy.parquet", compression="snappy")
+    periods = table.column("bill_billing_period_start_date")
+    for period in pc.unique(periods).to_pylist():
+        if spec.cur_format == "legacy":
+            folder = report / spec.cur_report_name / f"year={period.year}" / f"month={period.month}"
+        else:
+            folder = report / "data" / f"BILLING_PERIOD={period:%Y-%m}"
+        folder.mkdir(parents=True, exist_ok=True)
+        rows_of_period = table.filter(pc.equal(periods, pa.scalar(period, periods.type)))
+        pq.write_table(
+            rows_of_period, folder / f"{spec.cur_report_name}-00001.snappy.parquet", compression="snappy"
+        )
     return table.num_rows
 
 

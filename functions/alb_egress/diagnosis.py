@@ -14,7 +14,7 @@ from .flowlog_format import FlowLogFormat
 from .reconcile import AlbDay, Status
 
 FLOW_PROBLEMS = (Status.NO_FLOW_LOG_FILES, Status.FLOW_LOG_FORMAT_MISMATCH)
-CUR_PROBLEMS = (Status.NO_CUR_DATA, Status.CUR_WITHOUT_RESOURCE_IDS)
+CUR_PROBLEMS = (Status.NO_CUR_DATA, Status.CUR_WITHOUT_RESOURCE_IDS, Status.CUR_MONTHLY_GRANULARITY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,17 @@ def cur_resource_id_problem(elb_transfer_rows: int, with_resource_id: int) -> Pr
         kind=Status.CUR_WITHOUT_RESOURCE_IDS.value,
         detail=f"none of the {elb_transfer_rows} AWSELB data-transfer line items has a resource id",
         fix='recreate the report with "Include resource IDs" (legacy) or INCLUDE_RESOURCES=TRUE (CUR 2.0)',
+    )
+
+
+def cur_granularity_problem(usage_lines: int, daily_usage_lines: int) -> Problem | None:
+    """A MONTHLY report's usage lines all span the month: nothing in it is per day."""
+    if usage_lines == 0 or daily_usage_lines > 0:
+        return None
+    return Problem(
+        kind=Status.CUR_MONTHLY_GRANULARITY.value,
+        detail=f"all {usage_lines} usage line items of the period span more than a day (a monthly report)",
+        fix="use a report with hourly or daily time granularity (legacy TimeUnit, CUR 2.0 TIME_GRANULARITY)",
     )
 
 

@@ -117,6 +117,9 @@ _PARTITION_VALUE_RES = {
     "aws_account_id": ACCOUNT_RE,
     "aws_region": REGION_RE,
     "hour": _HOUR_RE,
+    "year": re.compile(r"^\d{4}$"),
+    "month": re.compile(r"^(?:[1-9]|1[0-2])$"),  # the legacy CUR's month is not zero-padded
+    "billing_period": re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])$"),
 }
 
 
@@ -142,13 +145,23 @@ def partition_specs(specs: Iterable[tuple[dict[str, str | date], SqlFragment]]) 
     return SqlFragment("\n".join(lines))
 
 
-def billing_period_predicate(cur_format: str, day: date) -> SqlFragment:
-    """The CUR partition holding ``day``: legacy ``year``/``month`` (month not zero-padded) or CUR 2.0's."""
-    _day(day)
+def billing_period_predicate(cur_format: str, *days: date) -> SqlFragment:
+    """The CUR partitions holding ``days``: legacy ``year``/``month`` (month not zero-padded) or CUR 2.0's."""
+    periods = sorted({(d.year, d.month) for d in days if _day(d)})
+    if not periods:
+        raise UnsafeSqlValue("no day for a billing period")
     if cur_format == "legacy":
-        return SqlFragment(f"\"year\" = '{day.year}' AND \"month\" = '{day.month}'")
+        return SqlFragment(
+            "("
+            + " OR ".join(f"(\"year\" = '{year}' AND \"month\" = '{month}')" for year, month in periods)
+            + ")"
+            if len(periods) > 1
+            else f"\"year\" = '{periods[0][0]}' AND \"month\" = '{periods[0][1]}'"
+        )
     if cur_format == "cur2":
-        return SqlFragment(f"\"billing_period\" = '{day:%Y-%m}'")
+        return SqlFragment(
+            '"billing_period" IN (' + ", ".join(f"'{year}-{month:02d}'" for year, month in periods) + ")"
+        )
     raise UnsafeSqlValue(f"unknown CUR format {cur_format!r}")
 
 

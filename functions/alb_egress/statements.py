@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -11,9 +10,6 @@ from . import sql_render as sql
 from .settings import Settings
 from .timeutil import day_epoch_bounds
 
-_YEAR_RE = re.compile(r"^\d{4}$")
-_MONTH_RE = re.compile(r"^(?:[1-9]|1[0-2])$")
-_PERIOD_RE = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])$")
 ENIS_PREFIX = "enis"  # the day's ENI table: s3://<results bucket>/enis/date=YYYY-MM-DD/enis.csv
 # Partitions per ALTER TABLE: keeps every statement far below Athena's 262,144-byte query limit.
 PARTITIONS_PER_STATEMENT = 100
@@ -159,7 +155,7 @@ def add_flow_logs_partitions(
     ]
     table = sql.qualified(settings.database, flow_logs_table_name(settings), ddl=True)
     return [
-        sql.render("flow_logs_partitions", table=table, partitions=sql.partition_specs(chunk))
+        sql.render("add_partitions", table=table, partitions=sql.partition_specs(chunk))
         for chunk in (
             specs[i : i + PARTITIONS_PER_STATEMENT] for i in range(0, len(specs), PARTITIONS_PER_STATEMENT)
         )
@@ -176,21 +172,20 @@ def add_enis_partition(settings: Settings, day: date) -> str:
 
 
 def add_cur_partition(settings: Settings, day: date) -> str:
-    table = sql.qualified(settings.database, cur_table_name(settings), ddl=True)
-    location = sql.s3_location(settings.cur_bucket, *cur_period_key(settings, day))
-    if settings.cur_format == "legacy":
-        return sql.render(
-            "cur_partition_legacy",
-            table=table,
-            year=sql.string_literal(str(day.year), _YEAR_RE),
-            month=sql.string_literal(str(day.month), _MONTH_RE),
-            location=location,
+    """D's billing period, and D+1's when D is the last day of a month: whether D is complete shows
+    in the usage lines of the day after (DESIGN §3, freshness)."""
+    specs = []
+    for period_day in sorted({day.replace(day=1), sql.next_day(day).replace(day=1)}):
+        values = (
+            {"year": str(period_day.year), "month": str(period_day.month)}
+            if settings.cur_format == "legacy"
+            else {"billing_period": f"{period_day:%Y-%m}"}
         )
+        specs.append((values, sql.s3_location(settings.cur_bucket, *cur_period_key(settings, period_day))))
     return sql.render(
-        "cur_partition_cur2",
-        table=table,
-        billing_period=sql.string_literal(f"{day:%Y-%m}", _PERIOD_RE),
-        location=location,
+        "add_partitions",
+        table=sql.qualified(settings.database, cur_table_name(settings), ddl=True),
+        partitions=sql.partition_specs(specs),
     )
 
 
@@ -233,5 +228,5 @@ def cur_freshness_query(settings: Settings, day: date) -> str:
     return sql.render(
         "cur_freshness",
         table=sql.qualified(settings.database, cur_table_name(settings)),
-        billing_period=sql.billing_period_predicate(settings.cur_format, day),
+        billing_period=sql.billing_period_predicate(settings.cur_format, day, sql.next_day(day)),
     )

@@ -73,9 +73,10 @@ def test_cur_queries_read_one_billing_period(dataset, query):
 
 def test_cur_freshness_reports_how_far_the_cur_reaches(dataset, make_dataset):
     covered = dataset.run(statements.cur_freshness_query(dataset.settings, dataset.spec.day)).rows[0][0]
-    assert covered.isoformat() == "2026-11-21T06:00:00"  # 30 hours after D 00:00
+    # the start of the last delivered hourly usage line: 30 hours delivered, the last starts at 05:00
+    assert covered.isoformat() == "2026-11-21T05:00:00"
     early = make_dataset(cur_delivered_through=12)
-    assert early.run(statements.cur_freshness_query(early.settings, early.spec.day)).rows[0][0].hour == 12
+    assert early.run(statements.cur_freshness_query(early.settings, early.spec.day)).rows[0][0].hour == 11
 
 
 def test_alphabetical_custom_format(make_dataset):

@@ -89,3 +89,34 @@ def test_without_pkt_dst_aws_service_the_split_is_said_to_be_impossible(scenario
     assert got["Test751"]["flow_log_bytes"] == everything and got["Test751"]["egress_split"] is False
     assert got["Test751"]["status"] == "MISMATCH"
     assert "could not be told apart" in run.alerts[0]["message"]
+
+
+@pytest.mark.parametrize(("hours", "covered"), [(14, False), (23, False), (30, True)])
+def test_freshness_comes_from_usage_lines_not_from_month_long_fees(tmp_path, hours, covered):
+    """A monthly fee line spans the month from the first delivery on; coverage of D is a usage line
+    starting at or after D+1 00:00 - at month end, in the next billing period's report."""
+    from datetime import date
+
+    from albrecon.pipeline import LocalPipeline
+
+    last_day = date(2026, 10, 31)
+    truth = generate(
+        DatasetSpec(day=last_day, albs=ALBS, records_per_day=4_000, cur_delivered_through=hours), tmp_path
+    )
+    assert (
+        tmp_path / "s3" / "demo-cur" / "billing" / "hourly-cur" / "hourly-cur" / "year=2026" / "month=11"
+    ).is_dir() == covered
+    with LocalPipeline(tmp_path, retry_delay_scale=0) as pipeline:
+        run = pipeline.run("2026-10-31")
+    statuses = {r["status"] for r in run.results}
+    assert run.report.output["cur_covers_day"] is covered
+    assert statuses == ({"MATCH", "MISMATCH"} if covered else {"PENDING_CUR"})
+    assert truth["cur_covers_day"] is covered
+
+
+def test_a_monthly_cur_is_diagnosed(scenario):
+    data = scenario(cur_granularity="MONTHLY")
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    assert [p["kind"] for p in run.problems] == ["CUR_MONTHLY_GRANULARITY"]
+    assert {r["status"] for r in run.results} == {"CUR_MONTHLY_GRANULARITY"}
