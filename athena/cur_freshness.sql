@@ -13,9 +13,9 @@ SELECT
   COUNT_IF(line_item_line_item_type = 'Usage'
     AND line_item_usage_end_date <= line_item_usage_start_date + INTERVAL '1' DAY) AS daily_usage_lines,
   COUNT_IF(line_item_product_code = 'AWSELB'
-    AND regexp_like(line_item_usage_type, '^([A-Z]{2,4}[0-9]?-)?DataTransfer-Out-Bytes$')) AS elb_transfer_rows,
+    AND regexp_like(line_item_usage_type, '^([A-Z]{2,4}[0-9]?-)?(([A-Z]{3}[0-9]|Outposts)-)?DataTransfer-Out-Bytes$')) AS elb_transfer_rows,
   COUNT_IF(line_item_product_code = 'AWSELB'
-    AND regexp_like(line_item_usage_type, '^([A-Z]{2,4}[0-9]?-)?DataTransfer-Out-Bytes$')
+    AND regexp_like(line_item_usage_type, '^([A-Z]{2,4}[0-9]?-)?(([A-Z]{3}[0-9]|Outposts)-)?DataTransfer-Out-Bytes$')
     AND COALESCE(line_item_resource_id, '') <> '') AS elb_transfer_rows_with_resource_id
 FROM {{table}}
 WHERE {{billing_period}}

@@ -110,6 +110,7 @@ class AlbSpec:
     weight: float = 1.0  # share of the day's traffic relative to other ALBs
     account: str | None = None  # None: the dataset's account (an Organization has several)
     region: str | None = None  # None: the dataset's region
+    billing_zone: str | None = None  # a Local Zone ("LAX1") or "Outposts": one more usage-type segment
 
 
 @dataclass
@@ -572,6 +573,8 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
             where = home(spec, alb)
             add_here = functools.partial(add, where=where)  # a consolidated bill: the ALB's account/region
             prefix = USAGE_TYPE_PREFIX.get(where[1], "XX1-")
+            if alb.billing_zone:  # e.g. USW2-LAX1-DataTransfer-Out-Bytes
+                prefix = f"{prefix or 'USE1-'}{alb.billing_zone}-"
             if not alb.billed:
                 continue
             if on_day:

@@ -27,7 +27,7 @@ FLOW_RULES = {
 CUR_RULES = {
     "line item type Usage only": ("line_item_line_item_type = 'Usage'", "TRUE"),
     "DataTransfer-Out-Bytes usage types only": (
-        "regexp_like(line_item_usage_type, '^([A-Z]{2,4}[0-9]?-)?DataTransfer-Out-Bytes$')",
+        "regexp_like(line_item_usage_type, '^([A-Z]{2,4}[0-9]?-)?(([A-Z]{3}[0-9]|Outposts)-)?DataTransfer-Out-Bytes$')",
         "regexp_like(line_item_usage_type, 'Bytes$')",
     ),
     "ALBs only (not NLBs)": ("loadbalancer/app/%", "loadbalancer/%"),

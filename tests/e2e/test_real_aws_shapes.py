@@ -120,3 +120,19 @@ def test_a_monthly_cur_is_diagnosed(scenario):
         run = pipeline.run(D)
     assert [p["kind"] for p in run.problems] == ["CUR_MONTHLY_GRANULARITY"]
     assert {r["status"] for r in run.results} == {"CUR_MONTHLY_GRANULARITY"}
+
+
+def test_local_zone_and_outposts_usage_types_are_alb_egress(scenario):
+    from albrecon.generator.dataset import AlbSpec
+
+    albs = [
+        AlbSpec("edge-lax", "00000000000000a1", enis=2, billing_zone="LAX1"),
+        AlbSpec("on-prem", "00000000000000a2", enis=2, billing_zone="Outposts"),
+    ]
+    data = scenario(albs=albs, region="us-west-2")
+    with data.pipeline(**{"AWS::Region": "us-west-2"}) as pipeline:
+        run = pipeline.run(D)
+    for name, truth in data.by_name().items():
+        result = results_by_name(run)[name]
+        assert result["cur_gb"] == pytest.approx(truth["cur_gb"]) and truth["cur_gb"] > 0
+        assert result["status"] == "MATCH"
