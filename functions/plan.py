@@ -11,10 +11,12 @@ import os
 from aws_lambda_powertools import Logger, Tracer
 
 from alb_egress import statements
+from alb_egress.cur_delivery import latest_delivery
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
 from alb_egress.plan import plan_day
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
+from aws_adapters import objects
 from aws_adapters.run_metrics import count_run_event
 
 logger = Logger()
@@ -31,7 +33,10 @@ def handler(event: dict, context: object) -> dict:
         return {"statement": _partitions_statement(settings, event)}
     count_run_event("RunHeartbeat")  # NoRunAlarm: a run started (bad input or not)
     plan = plan_day(event.get("input"), event.get("execution_start", ""), settings.reconcile_lag_days)
-    logger.info("planned", extra={"date": plan.day.isoformat(), "source": plan.source})
+    deliveries = _cur_deliveries(settings, plan.day) if settings.cur_format == "cur2" else {}
+    logger.info(
+        "planned", extra={"date": plan.day.isoformat(), "source": plan.source, "cur_deliveries": deliveries}
+    )
     return {
         "date": plan.day.isoformat(),
         "source": plan.source,
@@ -40,13 +45,27 @@ def handler(event: dict, context: object) -> dict:
             "create_flow_logs_table": statements.create_flow_logs_table(settings),
             "create_cur_table": statements.create_cur_table(settings),
             "create_enis_table": statements.create_enis_table(settings),
-            "add_cur_partition": statements.add_cur_partition(settings, plan.day),
+            "add_cur_partition": statements.add_cur_partition(settings, plan.day, deliveries),
             "add_enis_partition": statements.add_enis_partition(settings, plan.day),
             "flow_log_egress": statements.flow_log_egress_query(settings, plan.day),
-            "cur_usage": statements.cur_usage_query(settings, plan.day),
-            "cur_freshness": statements.cur_freshness_query(settings, plan.day),
+            "cur_usage": statements.cur_usage_query(settings, plan.day, deliveries),
+            "cur_freshness": statements.cur_freshness_query(settings, plan.day, deliveries),
         },
     }
+
+
+def _cur_deliveries(settings, day) -> dict[str, str]:
+    """CUR 2.0: the latest delivery of each billing period the night reads (its Manifest.json, or
+    the newest delivery folder)."""
+    deliveries = {}
+    for period_day in statements.cur_periods(day):
+        period_key = "/".join(p for p in statements.cur_period_key(settings, period_day) if p) + "/"
+        manifest = objects.get_json_or_none(
+            settings.cur_bucket, statements.cur_manifest_key(settings, period_day)
+        )
+        folders = objects.subfolders(settings.cur_bucket, period_key)
+        deliveries[f"{period_day:%Y-%m}"] = latest_delivery(manifest, period_key, folders)
+    return deliveries
 
 
 def _partitions_statement(settings, event: dict) -> str:

@@ -134,6 +134,7 @@ class DatasetSpec:
     cur_delivered_through: int = 30  # hours after D 00:00 the CUR reaches (< 24: D not covered yet)
     cur_resource_ids: bool = True  # False: a report without "Include resource IDs" (no such column)
     cur_granularity: str = "HOURLY"  # or "MONTHLY": usage lines span the month (nothing per day)
+    cur2_deliveries: int = 0  # CUR 2.0 "create new export file": this many refreshes, each in its folder
     mid_day_changes: bool = True  # one ENI created and one deleted during D
     unrelated_enis: int = 3  # instance ENIs with internet egress, not in the inventory
     skipdata_per_eni: int = 1  # SKIPDATA records per ALB ENI during D
@@ -697,16 +698,50 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
     report = data_dir / "s3" / spec.cur_bucket / spec.cur_prefix / spec.cur_report_name
     periods = table.column("bill_billing_period_start_date")
     for period in pc.unique(periods).to_pylist():
+        rows_of_period = table.filter(pc.equal(periods, pa.scalar(period, periods.type)))
         if spec.cur_format == "legacy":
             folder = report / spec.cur_report_name / f"year={period.year}" / f"month={period.month}"
-        else:
-            folder = report / "data" / f"BILLING_PERIOD={period:%Y-%m}"
-        folder.mkdir(parents=True, exist_ok=True)
-        rows_of_period = table.filter(pc.equal(periods, pa.scalar(period, periods.type)))
-        pq.write_table(
-            rows_of_period, folder / f"{spec.cur_report_name}-00001.snappy.parquet", compression="snappy"
-        )
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(
+                rows_of_period, folder / f"{spec.cur_report_name}-00001.snappy.parquet", compression="snappy"
+            )
+            continue
+        _write_cur2_period(spec, data_dir, report, period, rows_of_period)
     return table.num_rows
+
+
+def _write_cur2_period(spec: DatasetSpec, data_dir: Path, report: Path, period, rows: pa.Table) -> None:
+    """CUR 2.0: the period's files (overwrite mode), or one folder per refresh ("create new export
+    file", cur2_deliveries > 0; earlier refreshes held lower, estimated amounts), then the
+    Manifest.json of the latest delivery (dataexports-manifest.html)."""
+    period_folder = report / "data" / f"BILLING_PERIOD={period:%Y-%m}"
+    name = f"{spec.cur_report_name}-00001.snappy.parquet"
+    folders = [period_folder]
+    if spec.cur2_deliveries:
+        folders = []
+        for hour in range(1, spec.cur2_deliveries + 1):  # <timestamp>-<execution id>, oldest first
+            execution = hashlib.sha1(f"{period}{hour}".encode(), usedforsecurity=False).hexdigest()[:8]
+            folders.append(period_folder / f"{spec.day:%Y%m%d}T{hour:02d}0000Z-{execution}")
+    for position, folder in enumerate(folders, start=1):
+        folder.mkdir(parents=True, exist_ok=True)
+        refresh = rows
+        if position < len(folders):  # an earlier refresh: the same lines with estimated amounts
+            amounts = pc.multiply(rows.column("line_item_usage_amount"), 0.5)
+            refresh = rows.set_column(
+                rows.schema.get_field_index("line_item_usage_amount"), "line_item_usage_amount", amounts
+            )
+        pq.write_table(refresh, folder / name, compression="snappy")
+    metadata = report / "metadata" / f"BILLING_PERIOD={period:%Y-%m}"
+    metadata.mkdir(parents=True, exist_ok=True)
+    latest = folders[-1] / name
+    manifest = {
+        "executionId": folders[-1].name,
+        "exportArn": f"arn:aws:bcm-data-exports:us-east-1:{spec.account}:export/{spec.cur_report_name}",
+        "columns": [{"name": c, "type": str(rows.schema.field(c).type)} for c in rows.column_names],
+        "dataFiles": [f"s3://{latest.relative_to(data_dir / 's3')}"],
+        "additionalOutputFiles": [],
+    }
+    (metadata / f"{spec.cur_report_name}-Manifest.json").write_text(json.dumps(manifest, indent=1))
 
 
 _PRODUCT_NAMES = {"AWSELB": "Elastic Load Balancing", "AmazonEC2": "Amazon Elastic Compute Cloud"}

@@ -113,6 +113,9 @@ def column_definitions(columns: Iterable[tuple[str, str]]) -> SqlFragment:
 
 
 _HOUR_RE = re.compile(r"^(?:[01][0-9]|2[0-3])$")
+# CUR 2.0 delivery folders (<timestamp>-<execution id>), or "overwrite" for files in the period folder
+DELIVERY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+OVERWRITE_DELIVERY = "overwrite"
 _PARTITION_VALUE_RES = {
     "aws_account_id": ACCOUNT_RE,
     "aws_region": REGION_RE,
@@ -120,6 +123,7 @@ _PARTITION_VALUE_RES = {
     "year": re.compile(r"^\d{4}$"),
     "month": re.compile(r"^(?:[1-9]|1[0-2])$"),  # the legacy CUR's month is not zero-padded
     "billing_period": re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])$"),
+    "delivery": DELIVERY_RE,
 }
 
 
@@ -145,24 +149,27 @@ def partition_specs(specs: Iterable[tuple[dict[str, str | date], SqlFragment]]) 
     return SqlFragment("\n".join(lines))
 
 
-def billing_period_predicate(cur_format: str, *days: date) -> SqlFragment:
-    """The CUR partitions holding ``days``: legacy ``year``/``month`` (month not zero-padded) or CUR 2.0's."""
+def billing_period_predicate(
+    cur_format: str, *days: date, deliveries: dict[str, str] | None = None
+) -> SqlFragment:
+    """The CUR partitions holding ``days``: legacy ``year``/``month`` (month not zero-padded) or CUR
+    2.0's ``billing_period`` - and its ``delivery`` (the latest refresh's folder, by period)."""
     periods = sorted({(d.year, d.month) for d in days if _day(d)})
     if not periods:
         raise UnsafeSqlValue("no day for a billing period")
     if cur_format == "legacy":
-        return SqlFragment(
-            "("
-            + " OR ".join(f"(\"year\" = '{year}' AND \"month\" = '{month}')" for year, month in periods)
-            + ")"
-            if len(periods) > 1
-            else f"\"year\" = '{periods[0][0]}' AND \"month\" = '{periods[0][1]}'"
-        )
-    if cur_format == "cur2":
-        return SqlFragment(
-            '"billing_period" IN (' + ", ".join(f"'{year}-{month:02d}'" for year, month in periods) + ")"
-        )
-    raise UnsafeSqlValue(f"unknown CUR format {cur_format!r}")
+        clauses = [f"(\"year\" = '{year}' AND \"month\" = '{month}')" for year, month in periods]
+    elif cur_format == "cur2":
+        clauses = []
+        for year, month in periods:
+            period = f"{year}-{month:02d}"
+            delivery = (deliveries or {}).get(period, OVERWRITE_DELIVERY)
+            clauses.append(
+                f'("billing_period" = \'{period}\' AND "delivery" = {string_literal(delivery, DELIVERY_RE)})'
+            )
+    else:
+        raise UnsafeSqlValue(f"unknown CUR format {cur_format!r}")
+    return SqlFragment("(" + " OR ".join(clauses) + ")")
 
 
 @cache

@@ -63,10 +63,24 @@ def cur_root(settings: Settings) -> tuple[str, ...]:
     return (settings.cur_prefix, settings.cur_report_name, "data")  # <prefix>/<export>/data/
 
 
-def cur_period_key(settings: Settings, day: date) -> tuple[str, ...]:
+def cur_period_key(settings: Settings, day: date, delivery: str | None = None) -> tuple[str, ...]:
+    """The billing period's folder; for CUR 2.0 in "create new file" mode, one delivery's folder in it."""
     if settings.cur_format == "legacy":
         return (*cur_root(settings), f"year={day.year}", f"month={day.month}")
-    return (*cur_root(settings), f"BILLING_PERIOD={day:%Y-%m}")
+    period = (*cur_root(settings), f"BILLING_PERIOD={day:%Y-%m}")
+    return (*period, delivery) if delivery and delivery != sql.OVERWRITE_DELIVERY else period
+
+
+def cur_manifest_key(settings: Settings, day: date) -> str:
+    """CUR 2.0 writes, after each delivery, ``metadata/BILLING_PERIOD=.../<export>-Manifest.json``
+    listing that delivery's data files (dataexports-manifest.html)."""
+    parts = (settings.cur_prefix, settings.cur_report_name, "metadata", f"BILLING_PERIOD={day:%Y-%m}")
+    return "/".join(p for p in parts if p) + f"/{settings.cur_report_name}-Manifest.json"
+
+
+def cur_periods(day: date) -> list[date]:
+    """The billing periods a night reads: D's, and D+1's when D is the last day of a month."""
+    return sorted({day.replace(day=1), sql.next_day(day).replace(day=1)})
 
 
 def enis_key(day: date) -> str:
@@ -112,7 +126,7 @@ def cur_table_name(settings: Settings) -> str:
     """`CurTable` + a hash of its definition: changing CurFormat or the report's location on a stack
     update makes a new table (other partition keys, other columns), never a stale one."""
     definition = "|".join(
-        (settings.cur_format, settings.cur_bucket, settings.cur_prefix, settings.cur_report_name)
+        ("v2", settings.cur_format, settings.cur_bucket, settings.cur_prefix, settings.cur_report_name)
     )
     return f"{settings.cur_table}_{hashlib.sha256(definition.encode()).hexdigest()[:10]}"
 
@@ -121,7 +135,7 @@ def create_cur_table(settings: Settings) -> str:
     partitions = (
         [("year", "string"), ("month", "string")]
         if settings.cur_format == "legacy"
-        else [("billing_period", "string")]
+        else [("billing_period", "string"), ("delivery", "string")]  # delivery: one refresh's folder
     )
     return sql.render(
         "cur_table",
@@ -171,17 +185,19 @@ def add_enis_partition(settings: Settings, day: date) -> str:
     )
 
 
-def add_cur_partition(settings: Settings, day: date) -> str:
+def add_cur_partition(settings: Settings, day: date, deliveries: dict[str, str] | None = None) -> str:
     """D's billing period, and D+1's when D is the last day of a month: whether D is complete shows
-    in the usage lines of the day after (DESIGN §3, freshness)."""
+    in the usage lines of the day after (DESIGN §3, freshness). CUR 2.0: the latest delivery only."""
     specs = []
-    for period_day in sorted({day.replace(day=1), sql.next_day(day).replace(day=1)}):
+    for period_day in cur_periods(day):
+        delivery = (deliveries or {}).get(f"{period_day:%Y-%m}", sql.OVERWRITE_DELIVERY)
         values = (
             {"year": str(period_day.year), "month": str(period_day.month)}
             if settings.cur_format == "legacy"
-            else {"billing_period": f"{period_day:%Y-%m}"}
+            else {"billing_period": f"{period_day:%Y-%m}", "delivery": delivery}
         )
-        specs.append((values, sql.s3_location(settings.cur_bucket, *cur_period_key(settings, period_day))))
+        location = sql.s3_location(settings.cur_bucket, *cur_period_key(settings, period_day, delivery))
+        specs.append((values, location))
     return sql.render(
         "add_partitions",
         table=sql.qualified(settings.database, cur_table_name(settings), ddl=True),
@@ -214,19 +230,21 @@ def flow_log_egress_query(settings: Settings, day: date) -> str:
     )
 
 
-def cur_usage_query(settings: Settings, day: date) -> str:
+def cur_usage_query(settings: Settings, day: date, deliveries: dict[str, str] | None = None) -> str:
     return sql.render(
         "cur_usage",
         table=sql.qualified(settings.database, cur_table_name(settings)),
-        billing_period=sql.billing_period_predicate(settings.cur_format, day),
+        billing_period=sql.billing_period_predicate(settings.cur_format, day, deliveries=deliveries),
         day_start=sql.day_start_timestamp(day),
         day_end=sql.day_start_timestamp(sql.next_day(day)),
     )
 
 
-def cur_freshness_query(settings: Settings, day: date) -> str:
+def cur_freshness_query(settings: Settings, day: date, deliveries: dict[str, str] | None = None) -> str:
     return sql.render(
         "cur_freshness",
         table=sql.qualified(settings.database, cur_table_name(settings)),
-        billing_period=sql.billing_period_predicate(settings.cur_format, day, sql.next_day(day)),
+        billing_period=sql.billing_period_predicate(
+            settings.cur_format, day, sql.next_day(day), deliveries=deliveries
+        ),
     )

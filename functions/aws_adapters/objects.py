@@ -70,3 +70,31 @@ def first_line(bucket: str, key: str, s3=None, head_bytes: int = 65_536) -> str:
     if data[:2] == b"\x1f\x8b":
         data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data)
     return data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+
+
+def get_json_or_none(bucket: str, key: str, s3=None) -> object | None:
+    """An object's JSON, or None when the object (or its bucket) does not exist."""
+    try:
+        return get_json(s3_uri(bucket, key), s3)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchBucket", "404"):
+            return None
+        raise
+
+
+def subfolders(bucket: str, prefix: str, s3=None) -> list[str]:
+    """The names of the "folders" directly under ``prefix`` (common prefixes with a "/" delimiter)."""
+    names = []
+    try:
+        pages = (
+            (s3 or client("s3"))
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+        )
+        for page in pages:
+            names += [p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return []
+        raise
+    return names

@@ -136,3 +136,17 @@ def test_local_zone_and_outposts_usage_types_are_alb_egress(scenario):
         result = results_by_name(run)[name]
         assert result["cur_gb"] == pytest.approx(truth["cur_gb"]) and truth["cur_gb"] > 0
         assert result["status"] == "MATCH"
+
+
+@pytest.mark.parametrize("deliveries", [0, 3])
+def test_cur2_reads_only_the_latest_delivery(scenario, deliveries):
+    """ "Create new export file" keeps every refresh in its own folder: reading the billing period
+    whole would count usage once per refresh. Only the Manifest's delivery is read."""
+    data = scenario(cur_format="cur2", cur2_deliveries=deliveries)
+    cur = data.root / "s3" / "demo-cur" / "billing" / "hourly-cur"
+    assert len(list((cur / "data").rglob("*.parquet"))) == max(1, deliveries)
+    with data.pipeline(CurFormat="cur2") as pipeline:
+        run = pipeline.run(D)
+    for name, truth in data.by_name().items():
+        assert results_by_name(run)[name]["cur_gb"] == pytest.approx(truth["cur_gb"])
+    assert {r["status"] for r in run.results} == {"MATCH", "MISMATCH"}
