@@ -46,7 +46,10 @@ def handler(event: dict, context: object) -> dict:
         for row in athena_results.rows(event["cur_query_id"])
     }
     freshness = (athena_results.rows(event["freshness_query_id"]) or [{}])[0]
-    covers = cur_covers_day(freshness.get("covered_until"), day)
+    # A legacy CUR in the middle of a refresh may be read half old, half new: not comparable yet.
+    refresh_statuses = [r.get("status") for r in athena_results.rows(event["status_query_id"])]
+    cur_ready = all(str(status).upper() == "READY" for status in refresh_statuses)
+    covers = cur_covers_day(freshness.get("covered_until"), day) and cur_ready
     problems = [Problem.from_dict(p) for p in event.get("problems") or []]
     resource_ids = cur_resource_id_problem(
         int(freshness.get("elb_transfer_rows") or 0),
@@ -85,6 +88,7 @@ def handler(event: dict, context: object) -> dict:
         "alerted_count": len(alerted),
         "statuses": dict(sorted(Counter(str(r.status) for r in results).items())),
         "out_of_scope_billed": out_of_scope_billed(cur, settings.scope),
+        "cur_status": refresh_statuses[0] if refresh_statuses else None,
         "problems": [p.as_dict() for p in problems],
         "largest_deltas": [
             {

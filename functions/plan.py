@@ -45,11 +45,13 @@ def handler(event: dict, context: object) -> dict:
             "create_flow_logs_table": statements.create_flow_logs_table(settings),
             "create_cur_table": statements.create_cur_table(settings),
             "create_enis_table": statements.create_enis_table(settings),
+            "create_cur_status_table": statements.create_cur_status_table(settings),
             "add_cur_partition": statements.add_cur_partition(settings, plan.day, deliveries),
             "add_enis_partition": statements.add_enis_partition(settings, plan.day),
             "flow_log_egress": statements.flow_log_egress_query(settings, plan.day),
             "cur_usage": statements.cur_usage_query(settings, plan.day, deliveries),
             "cur_freshness": statements.cur_freshness_query(settings, plan.day, deliveries),
+            "cur_status": statements.cur_status_query(settings),
         },
     }
 

@@ -135,6 +135,7 @@ class DatasetSpec:
     cur_resource_ids: bool = True  # False: a report without "Include resource IDs" (no such column)
     cur_granularity: str = "HOURLY"  # or "MONTHLY": usage lines span the month (nothing per day)
     cur2_deliveries: int = 0  # CUR 2.0 "create new export file": this many refreshes, each in its folder
+    cur_status: str = "READY"  # the legacy CUR's status table: READY, or UPDATING during a refresh
     mid_day_changes: bool = True  # one ENI created and one deleted during D
     unrelated_enis: int = 3  # instance ENIs with internet egress, not in the inventory
     skipdata_per_eni: int = 1  # SKIPDATA records per ALB ENI during D
@@ -697,6 +698,10 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
     # own layout code (statements.py).
     report = data_dir / "s3" / spec.cur_bucket / spec.cur_prefix / spec.cur_report_name
     periods = table.column("bill_billing_period_start_date")
+    if spec.cur_format == "legacy":  # the Athena integration's status table (create-manual-cur-table.html)
+        status = report / "cost_and_usage_data_status"
+        status.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"status": [spec.cur_status]}), status / "cost_and_usage_data_status.parquet")
     for period in pc.unique(periods).to_pylist():
         rows_of_period = table.filter(pc.equal(periods, pa.scalar(period, periods.type)))
         if spec.cur_format == "legacy":

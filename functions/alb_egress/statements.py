@@ -156,6 +156,27 @@ def create_enis_table(settings: Settings) -> str:
     )
 
 
+def cur_status_table_name(settings: Settings) -> str:
+    return f"{cur_table_name(settings)}_status"
+
+
+def create_cur_status_table(settings: Settings) -> str:
+    """The legacy CUR's status table (CUR 2.0 has none: an empty table, never read)."""
+    return sql.render(
+        "cur_status_table",
+        table=sql.qualified(settings.database, cur_status_table_name(settings), ddl=True),
+        location=sql.s3_location(
+            settings.cur_bucket, settings.cur_prefix, settings.cur_report_name, "cost_and_usage_data_status"
+        ),
+    )
+
+
+def cur_status_query(settings: Settings) -> str:
+    if settings.cur_format == "cur2":
+        return sql.render("cur_status_cur2")
+    return sql.render("cur_status", table=sql.qualified(settings.database, cur_status_table_name(settings)))
+
+
 # ---------------------------------------------------------------- partitions
 def add_flow_logs_partitions(
     settings: Settings, day: date, accounts_regions: Iterable[tuple[str, str]]
