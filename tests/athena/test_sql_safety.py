@@ -35,6 +35,8 @@ def all_statements(settings):
         "flow_log_egress_query": statements.flow_log_egress_query(settings, DAY),
         "cur_usage_query": statements.cur_usage_query(settings, DAY),
         "cur_freshness_query": statements.cur_freshness_query(settings, DAY),
+        "create_cur_status_table": statements.create_cur_status_table(settings),
+        "cur_status_query": statements.cur_status_query(settings),
     }
 
 
