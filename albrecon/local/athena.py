@@ -400,7 +400,10 @@ class AthenaEngine:
     def _select(self, query: exp.Query, record: QueryExecutionRecord) -> None:
         self._db.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
         scanned = 0
+        common_tables = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
         for position, node in enumerate(list(query.find_all(exp.Table))):
+            if not node.db and node.name.lower() in common_tables:
+                continue  # a WITH query's own name, not a catalog table
             db, name = self._qualify(node, record.database)
             table = self._table(db, name)
             partitions = self._pruned_partitions(table, node)
