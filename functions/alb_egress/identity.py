@@ -66,10 +66,6 @@ def parse_eni_description(description: object) -> LoadBalancerRef | None:
     return LoadBalancerRef(type=match["type"], name=match["name"], id=match["id"])
 
 
-def parse_load_balancer_arn(arn: str) -> LoadBalancerRef:
-    return load_balancer_of(arn).ref
-
-
 @dataclass(frozen=True, slots=True)
 class LoadBalancer:
     """Everything an ELBv2 ARN says: where the load balancer lives, and which one it is."""

@@ -126,12 +126,3 @@ def enis_of_day(records: list[EniRecord], day: date, scope: Scope) -> list[DayEn
         if record.belongs_on(day) and scope.covers(record.load_balancer_arn)
     }
     return sorted(rows.values(), key=lambda e: (e.load_balancer_arn, e.eni_id))
-
-
-def enis_by_load_balancer(records: list[EniRecord], day: date) -> dict[str, list[str]]:
-    """ALB ARN -> sorted ENI ids that belonged to it on ``day``."""
-    result: dict[str, list[str]] = {}
-    for record in records:
-        if record.belongs_on(day):
-            result.setdefault(record.load_balancer_arn, []).append(record.eni_id)
-    return {arn: sorted(set(enis)) for arn, enis in sorted(result.items())}

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
-from .identity import ACCOUNT_RE, ENI_ID_RE, REGION_RE
+from .identity import ACCOUNT_RE, REGION_RE
 from .settings import BUCKET_RE, IDENTIFIER_RE, PREFIX_RE
 
 TEMPLATES_DIR = Path(__file__).parent / "sql"  # a link to the repository's athena/ folder
@@ -72,16 +72,6 @@ def date_string(value: date) -> SqlFragment:
 
 def day_start_timestamp(value: date) -> SqlFragment:
     return SqlFragment(f"TIMESTAMP '{_day(value)} 00:00:00'")
-
-
-def eni_list(eni_ids: Iterable[str]) -> SqlFragment:
-    ids = sorted(set(eni_ids))
-    bad = [e for e in ids if not isinstance(e, str) or not ENI_ID_RE.match(e)]
-    if bad:
-        raise UnsafeSqlValue(f"not ENI ids: {bad[:3]!r}")
-    if not ids:
-        raise UnsafeSqlValue("empty ENI list")
-    return SqlFragment(", ".join(f"'{e}'" for e in ids))
 
 
 def s3_location(bucket: str, *parts: str) -> SqlFragment:

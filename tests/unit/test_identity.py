@@ -4,8 +4,8 @@ from alb_egress.identity import (
     InvalidIdentifier,
     LoadBalancerRef,
     WatchList,
+    load_balancer_of,
     parse_eni_description,
-    parse_load_balancer_arn,
     validate_eni_id,
 )
 
@@ -58,9 +58,10 @@ def test_arn_refuses_bad_account_or_region(account, region):
 
 def test_arn_round_trip():
     arn = "arn:aws:elasticloadbalancing:eu-west-1:210987654321:loadbalancer/app/api-eu/1234567890abcdef"
-    assert parse_load_balancer_arn(arn).key == "app/api-eu/1234567890abcdef"
+    lb = load_balancer_of(arn)
+    assert (lb.ref.key, lb.account, lb.region) == ("app/api-eu/1234567890abcdef", "210987654321", "eu-west-1")
     with pytest.raises(InvalidIdentifier):
-        parse_load_balancer_arn(arn + "' OR 1=1")
+        load_balancer_of(arn + "' OR 1=1")
 
 
 def test_watch_list_matches_names_exactly():
