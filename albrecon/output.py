@@ -18,6 +18,7 @@ RESULT_FIELDS = (
     "cloudfront_gb",
     "aws_service_gb",
     "egress_split",
+    "cur_inter_region_gb",
 )
 
 COLUMNS = (

@@ -42,7 +42,11 @@ def handler(event: dict, context: object) -> dict:
         for row in athena_results.rows(event["flow_query_id"])
     }
     cur = {
-        row["load_balancer_arn"]: (float(row["usage_gb"] or 0), float(row["unblended_cost"] or 0))
+        row["load_balancer_arn"]: (
+            float(row["usage_gb"] or 0),
+            float(row["unblended_cost"] or 0),
+            float(row["inter_region_gb"] or 0),
+        )
         for row in athena_results.rows(event["cur_query_id"])
     }
     freshness = (athena_results.rows(event["freshness_query_id"]) or [{}])[0]

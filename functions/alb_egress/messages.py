@@ -112,6 +112,10 @@ def alert(
                 f"to CloudFront {_gb(r.get('cloudfront_gb') or 0)}, "
                 f"to other AWS public IPs {_gb(r.get('aws_service_gb') or 0)}"
             )
+        if r.get("cur_inter_region_gb"):
+            lines.append(
+                f"    the bill's inter-region transfer (*-AWS-Out-Bytes): {_gb(r['cur_inter_region_gb'])}"
+            )
         if r.get("egress_split") is False:
             lines.append(
                 "    caveat: the flow log's format has no pkt-dst-aws-service, so bytes to CloudFront and to "

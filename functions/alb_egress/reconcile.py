@@ -70,6 +70,7 @@ class AlbDay:
     cloudfront_gb: float = 0.0
     aws_service_gb: float = 0.0
     egress_split: bool = True  # False: the format has no pkt-dst-aws-service, nothing could be split
+    cur_inter_region_gb: float = 0.0  # the bill's <SRC>-<DST>-AWS-Out-Bytes of the ALB on D
 
     @property
     def alerted(self) -> bool:
@@ -131,7 +132,7 @@ def reconcile_day(
             continue  # out of scope, or a CUR resource id that is not an ALB ARN
         load_balancer = load_balancer_of(arn)
         flow_bytes, skipdata, cloudfront, aws_service = (*egress_by_alb.get(arn, (0, 0)), 0, 0)[:4]
-        cur_gb, cur_cost = cur_by_alb.get(arn, (0.0, 0.0))
+        cur_gb, cur_cost, inter_region = (*cur_by_alb.get(arn, (0.0, 0.0)), 0.0)[:3]
         flow_gb = flow_bytes / BYTES_PER_GB
         delta_gb = flow_gb - cur_gb
         rate = cur_cost / cur_gb if cur_gb > 0 else None
@@ -156,6 +157,7 @@ def reconcile_day(
                 cloudfront_gb=cloudfront / BYTES_PER_GB,
                 aws_service_gb=aws_service / BYTES_PER_GB,
                 egress_split=egress_split,
+                cur_inter_region_gb=float(inter_region),
             )
         )
     return sorted(results, key=lambda r: (r.load_balancer, r.load_balancer_arn))

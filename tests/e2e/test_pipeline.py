@@ -276,6 +276,7 @@ def test_albrecon_local_json_has_exactly_the_documented_shape(scenario, capsys):
             "cloudfront_gb",
             "aws_service_gb",
             "egress_split",
+            "cur_inter_region_gb",
         ]
     ] * 2
     assert [list(a) for a in printed["alerts"]] == [["subject", "message"]]

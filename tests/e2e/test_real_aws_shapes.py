@@ -76,6 +76,9 @@ def test_an_alb_behind_cloudfront_is_compared_like_with_like(scenario):
         assert got[name]["aws_service_gb"] * 2**30 == pytest.approx(truth["aws_service_bytes"])
         assert got[name]["egress_split"] is True
     assert got["Test751"]["status"] == "MATCH"  # CloudFront bytes do not inflate the delta
+    # the bill's inter-region transfer of the ALB (the generator bills 0.3 GB an hour for the first)
+    assert got["Test751"]["cur_inter_region_gb"] == pytest.approx(24 * 0.3)
+    assert got["Test7510"]["cur_inter_region_gb"] == 0
     [alert] = run.alerts  # Test7510 is billed 10 % more
     assert "not compared (not internet on the bill): to CloudFront" in alert["message"]
 
