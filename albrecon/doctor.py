@@ -211,16 +211,11 @@ def cur_check(settings: Settings, clients: Clients) -> Check:
             problems.append(
                 f"time unit {report_.get('TimeUnit')} (per-day reconciliation needs HOURLY or DAILY)"
             )
-        if (
-            report_.get("S3Bucket") != settings.cur_bucket
-            or report_.get("S3Prefix", "").strip("/") != settings.cur_prefix
-        ):
-            problems.append(f"delivered to s3://{report_.get('S3Bucket')}/{report_.get('S3Prefix')}")
-        return Check(
+        problems += _location_problems(settings, report_.get("S3Bucket"), report_.get("S3Prefix"))
+        return _cur_result(
             "CUR",
-            not problems,
-            f"report {settings.cur_report_name}: "
-            + ("; ".join(problems) if problems else "Parquet, resource ids, at the configured location"),
+            f"report {settings.cur_report_name}",
+            problems,
             'a report with "Include resource IDs", hourly or daily, Parquet (Athena integration), '
             "delivered to CurBucket/CurPrefix",
         )
@@ -241,16 +236,25 @@ def cur_check(settings: Settings, clients: Clients) -> Check:
     s3 = export.get("DestinationConfigurations", {}).get("S3Destination", {})
     if s3.get("S3OutputConfigurations", {}).get("Format") != "PARQUET":
         problems.append(f"format {s3.get('S3OutputConfigurations', {}).get('Format')}, not PARQUET")
-    if s3.get("S3Bucket") != settings.cur_bucket or s3.get("S3Prefix", "").strip("/") != settings.cur_prefix:
-        problems.append(f"delivered to s3://{s3.get('S3Bucket')}/{s3.get('S3Prefix')}")
-    return Check(
+    problems += _location_problems(settings, s3.get("S3Bucket"), s3.get("S3Prefix"))
+    return _cur_result(
         "CUR 2.0",
-        not problems,
-        f"export {settings.cur_report_name}: "
-        + ("; ".join(problems) if problems else "Parquet, resource ids, at the configured location"),
+        f"export {settings.cur_report_name}",
+        problems,
         "an export of COST_AND_USAGE_REPORT with INCLUDE_RESOURCES=TRUE, hourly or daily, Parquet, "
         "delivered to CurBucket/CurPrefix",
     )
+
+
+def _location_problems(settings: Settings, bucket: str | None, prefix: str | None) -> list[str]:
+    if bucket == settings.cur_bucket and (prefix or "").strip("/") == settings.cur_prefix:
+        return []
+    return [f"delivered to s3://{bucket}/{prefix}"]
+
+
+def _cur_result(name: str, what: str, problems: list[str], fix: str) -> Check:
+    detail = "; ".join(problems) if problems else "Parquet, resource ids, at the configured location"
+    return Check(name, not problems, f"{what}: {detail}", fix)
 
 
 def schedule_check(scheduler, state_machine_arn: str) -> Check:
