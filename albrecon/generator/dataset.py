@@ -111,12 +111,23 @@ class AlbSpec:
     account: str | None = None  # None: the dataset's account (an Organization has several)
     region: str | None = None  # None: the dataset's region
     billing_zone: str | None = None  # a Local Zone ("LAX1") or "Outposts": one more usage-type segment
+    # Over a range of days (DatasetSpec.days > 1): the CUR factor of each day from the first on (the
+    # last value holds for later days; empty: cur_factor), and days (0 = the first) whose records
+    # the flow log lost, e.g. a flow log deleted for a day: MISSING_FLOW_LOGS on those days.
+    cur_factor_by_day: tuple[float, ...] = ()
+    flow_logs_lost_on: tuple[int, ...] = ()
+
+    def cur_factor_on(self, offset: int) -> float:
+        if not self.cur_factor_by_day:
+            return self.cur_factor
+        return self.cur_factor_by_day[min(offset, len(self.cur_factor_by_day) - 1)]
 
 
 @dataclass
 class DatasetSpec:
-    day: date
+    day: date  # the first day
     albs: list[AlbSpec]
+    days: int = 1  # consecutive days from `day` on, one continuous history (ENIs live across days)
     records_per_day: int = 20_000  # flow records of the ALBs' ENIs with start in D (approximately)
     account: str = "123456789012"
     region: str = "us-east-1"
@@ -131,14 +142,14 @@ class DatasetSpec:
     cur_prefix: str = "billing"
     cur_report_name: str = "hourly-cur"
     cur_format: str = "legacy"
-    cur_delivered_through: int = 30  # hours after D 00:00 the CUR reaches (< 24: D not covered yet)
+    cur_delivered_through: int = 30  # hours after the last day's 00:00 the CUR reaches (< 24: not covered)
     cur_resource_ids: bool = True  # False: a report without "Include resource IDs" (no such column)
     cur_granularity: str = "HOURLY"  # or "MONTHLY": usage lines span the month (nothing per day)
     cur2_deliveries: int = 0  # CUR 2.0 "create new export file": this many refreshes, each in its folder
     cur_status: str = "READY"  # the legacy CUR's status table: READY, or UPDATING during a refresh
-    mid_day_changes: bool = True  # one ENI created and one deleted during D
+    mid_day_changes: bool = True  # one ENI created and one deleted during D (each day: another ALB)
     unrelated_enis: int = 3  # instance ENIs with internet egress, not in the inventory
-    skipdata_per_eni: int = 1  # SKIPDATA records per ALB ENI during D
+    skipdata_per_eni: int = 1  # SKIPDATA records per ALB ENI per day
     malformed_lines: int = 0  # garbage lines appended to a D file (must be reported, never summed)
     aws_destination_share: float = 0.0  # of ALB records: egress to CloudFront and other AWS public IPs
     seed: int = 7
@@ -203,6 +214,25 @@ def _enis(spec: DatasetSpec) -> list[Eni]:
                 )
             )
             enis[first].deleted = d0 + timedelta(hours=9, minutes=45)
+    if spec.mid_day_changes and spec.albs:
+        # Later days of a range: each day another ALB scales out at 09:45 and drops its oldest
+        # ENI at 13:20, so ENIs created on one day are deleted on a later one.
+        for offset in range(1, spec.days):
+            alb_index = offset % len(spec.albs)
+            alb = spec.albs[alb_index]
+            day_start = d0 + timedelta(days=offset)
+            counter += 1
+            alive = [e for e in enis if e.alb is alb and e.deleted is None]
+            enis.append(
+                Eni(
+                    f"eni-0{alb_index + 1:04x}{counter:012x}",
+                    alb,
+                    day_start + timedelta(hours=9, minutes=45),
+                    az=f"{home(spec, alb)[1]}b",
+                )
+            )
+            if alive:
+                min(alive, key=lambda e: e.created).deleted = day_start + timedelta(hours=13, minutes=20)
     for n in range(spec.unrelated_enis):
         enis.append(Eni(f"eni-0ff{n:014x}", None, d0 - timedelta(days=40)))
     # An ENI of the same ALB deleted the day before D: belongs to no part of D.
@@ -305,24 +335,26 @@ def _columns(fmt: FlowLogFormat, values: dict[str, np.ndarray | pa.Array], n: in
 
 
 def generate(spec: DatasetSpec, data_dir: Path) -> dict:
-    """Writes the dataset; returns (and writes) the ground truth."""
+    """Writes the dataset; returns (and writes) the ground truth (per day when ``spec.days > 1``)."""
+    if spec.days < 1:
+        raise ValueError("a dataset has at least one day")
     data_dir = Path(data_dir)
     rng = np.random.default_rng(spec.seed)
     fmt = FlowLogFormat.parse(spec.flow_log_format)
     enis = _enis(spec)
     eni_ids = np.array([e.eni_id for e in enis], dtype=object)
     d0 = _midnight(spec.day)
-    day_start, day_end = int(d0.timestamp()), int((d0 + timedelta(days=1)).timestamp())
+    day_start, day_end = int(d0.timestamp()), int((d0 + timedelta(days=spec.days)).timestamp())
     hour_of = lambda seconds: (seconds - day_start) // 3600  # noqa: E731
 
-    counted = np.zeros(len(enis), dtype=np.int64)  # truth: internet egress bytes with start in D
+    shape = (len(enis), spec.days)
+    counted = np.zeros(shape, dtype=np.int64)  # truth: internet egress bytes with start in each day
     kinds = _kinds(spec.aws_destination_share)
-    to_cloudfront = np.zeros(len(enis), dtype=np.int64)  # truth: egress to CloudFront / other AWS IPs
-    to_aws = np.zeros(len(enis), dtype=np.int64)
-    skipdata = np.zeros(len(enis), dtype=np.int64)
-    alb_hour_bytes: dict[str, np.ndarray] = {  # by ARN: one name may be in two accounts
-        load_balancer_arn(spec, a): np.zeros(24, dtype=np.int64) for a in spec.albs
-    }
+    to_cloudfront = np.zeros(shape, dtype=np.int64)  # truth: egress to CloudFront / other AWS IPs
+    to_aws = np.zeros(shape, dtype=np.int64)
+    skipdata = np.zeros(shape, dtype=np.int64)
+    # What each ALB sent per hour of the range, logged or not: the bill's side.
+    billed_hour_bytes = np.zeros((len(spec.albs), 24 * spec.days), dtype=np.int64)
     homes = sorted({home(spec, e.alb) for e in enis})
     writers = {h: _FlowLogWriter(spec, data_dir, fmt, *h) for h in homes}
     home_of_eni = np.array([homes.index(home(spec, e.alb)) for e in enis])
@@ -339,6 +371,16 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
     # ENIs of ALBs without a flow log still carry traffic (the CUR bills it); it is just not logged.
     alb_enis = [i for i, e in enumerate(enis) if e.alb is not None]
     logged = np.array([e.alb is None or e.alb.flow_logs for e in enis])
+    # Index 0 of a day axis with one more slot: records just before/after the range are never lost.
+    lost = np.zeros((len(enis), spec.days + 2), dtype=bool)
+    for i, e in enumerate(enis):
+        for offset in e.alb.flow_logs_lost_on if e.alb else ():
+            if 0 <= offset < spec.days:
+                lost[i, offset + 1] = True
+
+    def day_slot(seconds: np.ndarray) -> np.ndarray:
+        return np.clip((seconds - day_start) // 86400 + 1, 0, spec.days + 1)
+
     weights = np.array([enis[i].alb.weight for i in alb_enis]) if alb_enis else np.array([])
     weight_index = {eni: position for position, eni in enumerate(alb_enis)}
     windows = range(day_start - 3 * CAPTURE_WINDOW, day_end + 3 * CAPTURE_WINDOW, CAPTURE_WINDOW)
@@ -347,11 +389,15 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
     subnet_of_eni = np.array([e.subnet for e in enis], dtype=object)
     instance_of_eni = np.array([None if e.alb else "i-0abc1234def567890" for e in enis], dtype=object)
     skip_windows = {
-        i: set(
-            rng.choice(
-                np.arange(day_start, day_end, CAPTURE_WINDOW), size=spec.skipdata_per_eni, replace=False
+        i: {
+            int(w)
+            for offset in range(spec.days)
+            for w in rng.choice(
+                np.arange(day_start + offset * 86400, day_start + (offset + 1) * 86400, CAPTURE_WINDOW),
+                size=spec.skipdata_per_eni,
+                replace=False,
             )
-        )
+        }
         for i in alb_enis
     }
 
@@ -380,20 +426,21 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
             size = np.maximum(40, rng.lognormal(mean=11.0, sigma=1.6, size=n).astype(np.int64))
             is_counted = kinds.counted[kind]
             in_day = (start >= day_start) & (start < day_end)
-            for alb_index, alb in enumerate(spec.albs):
-                mask = is_counted & in_day & (alb_of_eni[owner] == alb_index)
-                np.add.at(alb_hour_bytes[load_balancer_arn(spec, alb)], hour_of(start[mask]), size[mask])
-            visible = logged[owner]
+            billed = is_counted & in_day & (alb_of_eni[owner] >= 0)
+            np.add.at(billed_hour_bytes, (alb_of_eni[owner][billed], hour_of(start[billed])), size[billed])
+            visible = logged[owner] & ~lost[owner, day_slot(start)]
             if not visible.all():
                 owner, kind, start, end, size = (a[visible] for a in (owner, kind, start, end, size))
                 is_counted, in_day, n = is_counted[visible], in_day[visible], int(visible.sum())
                 if n == 0:
                     continue
-            np.add.at(counted, owner[is_counted & in_day], size[is_counted & in_day])
+            offset = day_slot(start) - 1
+            mask = is_counted & in_day
+            np.add.at(counted, (owner[mask], offset[mask]), size[mask])
             dst_service = kinds.dst_service[kind]
             for service, totals in (("CLOUDFRONT", to_cloudfront), ("AMAZON", to_aws)):
                 mask = (dst_service == service) & in_day
-                np.add.at(totals, owner[mask], size[mask])
+                np.add.at(totals, (owner[mask], offset[mask]), size[mask])
             direction, path_values, action = kinds.direction[kind], kinds.path[kind], kinds.action[kind]
             egress = direction == "egress"
             values = {
@@ -428,14 +475,19 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
             delivered = window + CAPTURE_WINDOW + rng.integers(60, 540, n)
             deliver(delivered - delivered % DELIVERY_SLOT, owner, _columns(fmt, values, n))
         # NODATA / SKIPDATA records: most fields "-" (AWS's documented shape).
-        status_rows = [(i, "SKIPDATA") for i in live if logged[i] and window in skip_windows[i]]
-        status_rows += [(i, "NODATA") for i in live if logged[i] and rng.random() < 0.02]
+        slot = int(day_slot(np.array([window]))[0])
+        status_rows = [
+            (i, "SKIPDATA") for i in live if logged[i] and not lost[i, slot] and window in skip_windows[i]
+        ]
+        status_rows += [
+            (i, "NODATA") for i in live if logged[i] and not lost[i, slot] and rng.random() < 0.02
+        ]
         if status_rows:
             owners = np.array([i for i, _ in status_rows])
             statuses = np.array([s for _, s in status_rows], dtype=object)
             n = owners.size
             if window >= day_start and window < day_end:
-                np.add.at(skipdata, owners[statuses == "SKIPDATA"], 1)
+                np.add.at(skipdata, (owners[statuses == "SKIPDATA"], slot - 1), 1)
             values = {
                 "version": np.full(n, 5),
                 "account-id": account_of_eni[owners],
@@ -459,7 +511,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
             day_start,
         )
 
-    cur_rows = _write_cur(spec, data_dir, alb_hour_bytes, rng)
+    cur_rows = _write_cur(spec, data_dir, billed_hour_bytes, rng)
     events = _write_events(spec, data_dir, enis)
     parameters = {
         "FlowLogsBucket": spec.flow_logs_bucket,
@@ -481,7 +533,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
         enis,
         counted,
         skipdata,
-        alb_hour_bytes,
+        billed_hour_bytes,
         list(writers.values()),
         cur_rows,
         events,
@@ -510,12 +562,13 @@ def _append_malformed(writer: _FlowLogWriter, spec: DatasetSpec, fmt: FlowLogFor
         handle.write(("\n".join(lines) + "\n").encode())
 
 
-def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.ndarray], rng) -> int:
-    """Hourly CUR rows of the billing period up to ``cur_delivered_through`` hours after D 00:00."""
+def _write_cur(spec: DatasetSpec, data_dir: Path, billed_hour_bytes: np.ndarray, rng) -> int:
+    """Hourly CUR rows from the first day's billing period up to ``cur_delivered_through`` hours after
+    the last day's 00:00; ``billed_hour_bytes[alb, hour of the range]`` is what each ALB sent."""
     d0 = _midnight(spec.day)
     period_start = d0.replace(day=1)
     # As AWS delivers it: hour by hour, into the next billing period's own report when it gets there.
-    until = d0 + timedelta(hours=spec.cur_delivered_through)
+    until = d0 + timedelta(days=spec.days - 1, hours=spec.cur_delivered_through)
     next_period = (period_start + timedelta(days=32)).replace(day=1)
     rows: dict[str, list] = {k: [] for k in _CUR_COLUMNS}
 
@@ -569,8 +622,8 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
     prefix = USAGE_TYPE_PREFIX.get(spec.region, "XX1-")
     nlb_arn = load_balancer_arn(spec, AlbSpec("tcp-ingest", "1122334455667788")).replace("/app/", "/net/")
     while hour < until:
-        on_day = d0 <= hour < d0 + timedelta(days=1)
-        for alb in spec.albs:
+        on_day = d0 <= hour < d0 + timedelta(days=spec.days)
+        for alb_index, alb in enumerate(spec.albs):
             arn = load_balancer_arn(spec, alb)
             where = home(spec, alb)
             add_here = functools.partial(add, where=where)  # a consolidated bill: the ALB's account/region
@@ -580,11 +633,8 @@ def _write_cur(spec: DatasetSpec, data_dir: Path, alb_hour_bytes: dict[str, np.n
             if not alb.billed:
                 continue
             if on_day:
-                gb = (
-                    alb_hour_bytes[load_balancer_arn(spec, alb)][(hour - d0).seconds // 3600]
-                    / GIB
-                    * alb.cur_factor
-                )
+                hour_index = int((hour - d0).total_seconds()) // 3600
+                gb = billed_hour_bytes[alb_index][hour_index] / GIB * alb.cur_factor_on(hour_index // 24)
             else:
                 gb = float(rng.gamma(2.0, 0.5))
             if gb > 0:
@@ -812,53 +862,53 @@ def _write_events(spec: DatasetSpec, data_dir: Path, enis: list[Eni]) -> int:
 
 
 def _ground_truth(
-    spec, enis, counted, skipdata, alb_hour_bytes, writers, cur_rows, events, to_cloudfront, to_aws
+    spec, enis, counted, skipdata, billed_hour_bytes, writers, cur_rows, events, to_cloudfront, to_aws
 ) -> dict:
-    d0 = _midnight(spec.day)
-    d1 = d0 + timedelta(days=1)
-    belongs = {e.eni_id: e.created < d1 and (e.deleted is None or e.deleted >= d0) for e in enis}
-    load_balancers = {}
-    for alb in spec.albs:
-        arn = load_balancer_arn(spec, alb)
-        members = [i for i, e in enumerate(enis) if e.alb is alb and belongs[e.eni_id]]
-        flow_bytes = int(sum(counted[i] for i in members))
-        cloudfront_bytes = int(sum(to_cloudfront[i] for i in members))
-        aws_service_bytes = int(sum(to_aws[i] for i in members))
-        cur_gb = (
-            float(alb_hour_bytes[load_balancer_arn(spec, alb)].sum() / GIB * alb.cur_factor)
-            if alb.billed
-            else 0.0
-        )
-        load_balancers[arn] = {
-            "name": alb.name,
-            "eni_ids": sorted(enis[i].eni_id for i in members),
-            "flow_log_bytes": flow_bytes,
-            "flow_log_gb": flow_bytes / GIB,
-            "cloudfront_bytes": cloudfront_bytes,
-            "aws_service_bytes": aws_service_bytes,
-            "cur_gb": cur_gb,
-            "cur_unblended_cost": cur_gb * DT_OUT_PRICE,
-            "skipdata_records": int(sum(skipdata[i] for i in members)),
-            "flow_logs": alb.flow_logs,
-            "billed": alb.billed,
-            "account": home(spec, alb)[0],
-            "region": home(spec, alb)[1],
+    """One day's answers (the top level when ``spec.days == 1``), or ``days`` keyed by date."""
+
+    def of_day(offset: int) -> dict:
+        d0 = _midnight(spec.day) + timedelta(days=offset)
+        d1 = d0 + timedelta(days=1)
+        belongs = {e.eni_id: e.created < d1 and (e.deleted is None or e.deleted >= d0) for e in enis}
+        load_balancers = {}
+        for alb_index, alb in enumerate(spec.albs):
+            members = [i for i, e in enumerate(enis) if e.alb is alb and belongs[e.eni_id]]
+            flow_bytes = int(sum(counted[i, offset] for i in members))
+            billed_gb = billed_hour_bytes[alb_index][offset * 24 : (offset + 1) * 24].sum() / GIB
+            cur_gb = float(billed_gb * alb.cur_factor_on(offset)) if alb.billed else 0.0
+            load_balancers[load_balancer_arn(spec, alb)] = {
+                "name": alb.name,
+                "eni_ids": sorted(enis[i].eni_id for i in members),
+                "flow_log_bytes": flow_bytes,
+                "flow_log_gb": flow_bytes / GIB,
+                "cloudfront_bytes": int(sum(to_cloudfront[i, offset] for i in members)),
+                "aws_service_bytes": int(sum(to_aws[i, offset] for i in members)),
+                "cur_gb": cur_gb,
+                "cur_unblended_cost": cur_gb * DT_OUT_PRICE,
+                "skipdata_records": int(sum(skipdata[i, offset] for i in members)),
+                "flow_logs": alb.flow_logs and offset not in alb.flow_logs_lost_on,
+                "billed": alb.billed,
+                "account": home(spec, alb)[0],
+                "region": home(spec, alb)[1],
+            }
+        return {
+            "day": d0.date().isoformat(),
+            "cur_covers_day": (spec.days - 1 - offset) * 24 + spec.cur_delivered_through >= 24,
+            "load_balancers": load_balancers,
+            "enis": {
+                e.eni_id: {
+                    "load_balancer": e.alb.name if e.alb else None,
+                    "belongs_on_day": belongs[e.eni_id] and e.alb is not None,
+                    "egress_bytes": int(counted[i, offset]),
+                    "skipdata_records": int(skipdata[i, offset]),
+                }
+                for i, e in enumerate(enis)
+            },
         }
-    return {
-        "day": spec.day.isoformat(),
+
+    common = {
         "account": spec.account,
         "region": spec.region,
-        "cur_covers_day": spec.cur_delivered_through >= 24,
-        "load_balancers": load_balancers,
-        "enis": {
-            e.eni_id: {
-                "load_balancer": e.alb.name if e.alb else None,
-                "belongs_on_day": belongs[e.eni_id] and e.alb is not None,
-                "egress_bytes": int(counted[i]),
-                "skipdata_records": int(skipdata[i]),
-            }
-            for i, e in enumerate(enis)
-        },
         "malformed_lines": spec.malformed_lines if spec.flow_logs_file_format == "text" else 0,
         "flow_log_records": sum(w.records for w in writers),
         "flow_log_files": sum(len(w.files) for w in writers),
@@ -867,3 +917,7 @@ def _ground_truth(
         "cloudtrail_events": events,
         "spec": json.loads(json.dumps(asdict(spec), default=str)),
     }
+    if spec.days == 1:
+        return of_day(0) | common
+    days = [of_day(offset) for offset in range(spec.days)]
+    return {"first": days[0]["day"], "last": days[-1]["day"], "days": {d["day"]: d for d in days}} | common
