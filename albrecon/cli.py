@@ -124,43 +124,116 @@ def _print_run(run, as_json: bool) -> None:
 
 
 def _local(args: argparse.Namespace) -> int:
-    """Runs the real state machine over a data directory (DESIGN §5), events replayed first."""
+    """Runs the real state machine over a data directory (DESIGN §5), events replayed first; a range
+    of days runs one execution per day in one process, like `backfill` on a stack."""
     from .pipeline import LocalPipeline
 
     if not args.data.is_dir():
         raise FileNotFoundError(f"no data directory at {args.data}")
-    if args.date is not None:
-        parse_day(args.date)  # a clear error before anything starts; the state machine checks again
+    days = _local_days(args)
     started = time.perf_counter()
     overrides = {
         key: value
         for key, value in (("AWS::AccountId", args.account_id), ("AWS::Region", args.region))
         if value is not None
     }
-    with LocalPipeline(args.data, parameter_overrides=overrides, verbose=args.verbose) as pipeline:
-        run = pipeline.run(args.date)
+    with LocalPipeline(
+        args.data, parameter_overrides=overrides, verbose=args.verbose, keep_history=not args.ephemeral
+    ) as pipeline:
+        runs = [pipeline.run(args.date)] if days is None else _reconcile_range(pipeline, days)
         if args.verbose:
             print(f"replayed events: {pipeline.replayed}", file=sys.stderr)
-            print(run.report.describe(), file=sys.stderr)
-    _print_run(run, args.json)
+            for run in runs:
+                print(run.report.describe(), file=sys.stderr)
+    if days is not None:
+        _print_range(runs, args.json)
+    else:
+        _print_run(runs[0], args.json)
     if not args.json:
-        print(f"\n(local run: {time.perf_counter() - started:.1f} s)")
-    return 0 if run.report.status == "SUCCEEDED" else 1
+        kept = "" if args.ephemeral else f"; results kept in {args.data / '.albrecon'}"
+        print(f"\n(local run: {time.perf_counter() - started:.1f} s{kept})")
+    return 0 if all(run.report.status == "SUCCEEDED" for run in runs) else 1
+
+
+def _local_days(args: argparse.Namespace):  # -> list[date] | None (one day, or as scheduled)
+    from .operate import date_range
+
+    if args.from_date is None and args.to_date is None:
+        if args.date is not None:
+            parse_day(args.date)  # a clear error before anything starts; the state machine checks again
+        return None
+    if args.date is not None or args.from_date is None or args.to_date is None:
+        raise ValueError("give either --date, or both --from and --to")
+    return date_range(parse_day(args.from_date), parse_day(args.to_date))
+
+
+def _reconcile_range(pipeline, days) -> list:
+    from tqdm import tqdm
+
+    runs = []
+    with tqdm(total=len(days), unit="day", desc="reconcile", file=sys.stderr) as bar:
+        for day in days:
+            run = pipeline.run(day.isoformat())
+            runs.append(run)
+            alerted = sum(1 for r in run.results if r["status"] not in QUIET_STATUSES)
+            bar.set_postfix_str(f"{day} {run.report.status}, {len(run.results)} ALBs, {alerted} alerted")
+            bar.update(1)
+    return runs
+
+
+QUIET_STATUSES = ("MATCH", "NO_TRAFFIC", "PENDING_CUR")
+
+
+def _print_range(runs: list, as_json: bool) -> None:
+    """One line per day, then the last day in full, as `albrecon local` shows a single day."""
+    if as_json:
+        print(json.dumps([run.as_json() for run in runs], indent=2))
+        return
+    statuses = sorted({r["status"] for run in runs for r in run.results})
+    widths = [max(5, len(s)) for s in statuses]
+    header = f"{'date':<10}  {'execution':<10}  {'ALBs':>5}  " + "  ".join(
+        f"{s:>{w}}" for s, w in zip(statuses, widths, strict=True)
+    )
+    print(header + "  alerts  problems")
+    print("-" * (len(header) + 18))
+    for run in runs:
+        counts = [sum(1 for r in run.results if r["status"] == s) for s in statuses]
+        print(
+            f"{run.date or '-':<10}  {run.report.status:<10}  {len(run.results):>5}  "
+            + "  ".join(f"{c:>{w}}" for c, w in zip(counts, widths, strict=True))
+            + f"  {len(run.alerts):>6}  {', '.join(p['kind'] for p in run.problems) or '-'}"
+        )
+    print(f"\nThe last day, {runs[-1].date}:\n")
+    _print_run(runs[-1], as_json=False)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Generates a sample day (one matching and one mismatching ALB) and runs the pipeline on it."""
+    """Generates a week of five ALBs (one drifting into MISMATCH, one losing its flow logs for a
+    day), reconciles it day by day with history kept, prints the last day and writes a report."""
     from datetime import UTC, datetime, timedelta
 
     from .generator.dataset import AlbSpec, DatasetSpec, generate
     from .pipeline import LocalPipeline
+    from .report import write_report
+    from .results import results_between
 
-    day = (datetime.now(UTC).date() - timedelta(days=2)).isoformat()
+    last = datetime.now(UTC).date() - timedelta(days=2)  # as the nightly schedule would reach it
+    first = last - timedelta(days=6)
     spec = DatasetSpec(
-        day=parse_day(day),
+        day=first,
+        days=7,
         albs=[
             AlbSpec("shop-frontend", "3f2b1c0d9e8a7b6c", enis=3),  # billed as measured
-            AlbSpec("payments-api", "9a8b7c6d5e4f3a2b", enis=2, cur_factor=1.08),  # billed 8 % more
+            # billed as measured, then more and more above it from mid-week
+            AlbSpec(
+                "payments-api",
+                "9a8b7c6d5e4f3a2b",
+                enis=2,
+                cur_factor_by_day=(1.0, 1.0, 1.0, 1.004, 1.03, 1.06, 1.08),
+            ),
+            AlbSpec("search-api", "0c1d2e3f4a5b6c7d", enis=2, flow_logs_lost_on=(3,)),  # a lost day
+            AlbSpec("static-assets", "1a2b3c4d5e6f7a8b", enis=2, weight=0.5),
+            AlbSpec("admin-portal", "5e6f7a8b9c0d1e2f", enis=1, weight=0.2),
         ],
         records_per_day=args.records,
     )
@@ -169,19 +242,34 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     truth = generate(spec, args.out)
     print(
-        f"1. Generated {day} in {args.out}/: {truth['flow_log_records']:,} flow-log records in "
-        f"{truth['flow_log_files']} gzip files, {truth['cur_rows']:,} hourly CUR rows (Parquet), "
+        f"1. Generated {first} to {last} in {args.out}/: {truth['flow_log_records']:,} flow-log records "
+        f"in {truth['flow_log_files']:,} gzip files, {truth['cur_rows']:,} hourly CUR rows (Parquet), "
         f"{truth['cloudtrail_events']} CloudTrail events"
     )
     print(
-        "2. Replaying the CloudTrail events through the recorder Lambda, then running the state machine...\n"
+        "2. Replaying the CloudTrail events through the recorder Lambda, then running the state machine "
+        "once per day...\n"
     )
-    with LocalPipeline(args.out) as pipeline:
-        run = pipeline.run(day)
-    _print_run(run, as_json=False)
+    days = [first + timedelta(days=n) for n in range(7)]
+    with LocalPipeline(args.out, keep_history=True) as pipeline:
+        runs = _reconcile_range(pipeline, days)
+        store = pipeline.store
+        items = results_between(store, days)
+    _print_range(runs, as_json=False)
+    write_report(
+        items,
+        args.report,
+        f"ALB internet egress: flow logs vs CUR, {first} to {last}",
+        [d.isoformat() for d in days],
+    )
     elapsed = time.perf_counter() - started
-    print(f"\n(demo: {elapsed:.1f} s; re-run with: .venv/bin/albrecon local --data {args.out} --date {day})")
-    return 0 if run.report.status == "SUCCEEDED" else 1
+    print(f"\n3. Wrote {args.report}: open it in a browser.")
+    print(
+        f"\n(demo: {elapsed:.1f} s; results kept in {args.out}/.albrecon; try "
+        f".venv/bin/albrecon history --data {args.out} --days 7, or re-run a day with "
+        f".venv/bin/albrecon local --data {args.out} --date {last})"
+    )
+    return 0 if all(run.report.status == "SUCCEEDED" for run in runs) else 1
 
 
 # ---------------------------------------------------------------- a deployed stack
@@ -259,9 +347,11 @@ def _history(args: argparse.Namespace) -> int:
     """The stored results, as a table, JSON or CSV."""
     import csv
 
-    from .operate import history
+    from .results import history
 
-    items = history(_stack(args), args.alb, args.days)
+    source = _results_source(args)
+    until = parse_day(args.to_date) if args.to_date else None
+    items = history(source, args.alb, args.days, until)
     if args.json:
         print(json.dumps(items, indent=2, default=str))
     elif args.csv:
@@ -272,19 +362,46 @@ def _history(args: argparse.Namespace) -> int:
     elif items:
         print(results_table(items))
     else:
-        print("no stored results in that window")
+        stored = source.stored_days() if hasattr(source, "stored_days") else None
+        span = f" (stored: {stored[0]} to {stored[1]}; use --to and --days)" if stored else ""
+        print(f"no stored results in that window{span}")
     return 0
+
+
+def _results_source(args: argparse.Namespace):  # -> albrecon.results.ResultsSource
+    """The local store of --data DIR, or the deployed stack's results table."""
+    if args.data is not None:
+        from .local.store import LocalStore
+
+        return LocalStore.existing(args.data)
+    return _stack(args).results
+
+
+def _tolerance_percent(args: argparse.Namespace) -> float:
+    """The stack's (or parameters.json's) TolerancePercent: the report's neutral band."""
+    if args.data is not None:
+        parameters_file = args.data / "parameters.json"
+        parameters = json.loads(parameters_file.read_text()) if parameters_file.exists() else {}
+    else:
+        parameters = _stack(args).parameters
+    return float(parameters.get("TolerancePercent") or 1.0)
 
 
 def _report(args: argparse.Namespace) -> int:
     """A chart of flow-log GB vs CUR GB per ALB per day, mismatches marked."""
     from .operate import date_range
     from .report import write_report
+    from .results import results_between
 
     days = date_range(parse_day(args.from_date), parse_day(args.to_date))
-    stack = _stack(args)
-    items = [item for day in days for item in stack.results.items_of_day(day.isoformat())]
-    write_report(items, args.out, f"ALB internet egress: flow logs vs CUR, {days[0]} to {days[-1]}")
+    items = results_between(_results_source(args), days)
+    write_report(
+        items,
+        args.out,
+        f"ALB internet egress: flow logs vs CUR, {days[0]} to {days[-1]}",
+        days=[d.isoformat() for d in days],
+        tolerance_percent=_tolerance_percent(args),
+    )
     print(f"wrote {args.out} ({len(items)} results)")
     return 0
 
@@ -370,6 +487,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", type=Path, required=True, help="data directory (parameters.json, s3/, events/)"
     )
     local.add_argument("--date", help="UTC day YYYY-MM-DD (default: as the nightly schedule would pick)")
+    local.add_argument("--from", dest="from_date", help="first UTC day of a range (with --to)")
+    local.add_argument("--to", dest="to_date", help="last UTC day of a range, one execution per day")
+    local.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="keep nothing: no inventory or results stored in DATA/.albrecon between runs",
+    )
     local.add_argument(
         "--account-id", help="the stack's account (default: the data's, when it holds only one)"
     )
@@ -380,7 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="generate a sample day and reconcile it locally")
     demo.add_argument("--out", type=Path, default=Path("demo-data"))
-    demo.add_argument("--records", type=int, default=50_000)
+    demo.add_argument("--records", type=int, default=30_000, help="ALB flow records per day")
+    demo.add_argument("--report", type=Path, default=Path("demo-report.html"), help="the week's report")
     demo.set_defaults(run=_demo)
 
     def stack_options(command: argparse.ArgumentParser) -> None:
@@ -412,6 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     hist = commands.add_parser("history", help="the stored results")
     hist.add_argument("--alb", help="one ALB's name")
     hist.add_argument("--days", type=int, default=30)
+    hist.add_argument("--to", dest="to_date", help="last UTC day of the window (default: today)")
+    hist.add_argument("--data", type=Path, help="a local data directory's results instead of a stack")
     shape = hist.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true")
     shape.add_argument("--csv", action="store_true")
@@ -430,6 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--from", dest="from_date", required=True)
     rep.add_argument("--to", dest="to_date", required=True)
     rep.add_argument("--out", type=Path, required=True, help="FILE.html or FILE.png")
+    rep.add_argument("--data", type=Path, help="a local data directory's results instead of a stack")
     stack_options(rep)
     rep.set_defaults(run=_report)
     return parser

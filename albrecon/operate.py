@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import boto3
@@ -220,17 +220,3 @@ def _running_by_day(stack: Stack) -> dict[str, str]:
             if len(parts) >= 4 and parts[0] in ("backfill", "manual"):
                 running["-".join(parts[1:4])] = execution["executionArn"]
     return running
-
-
-def history(stack: Stack, alb: str | None, days: int, today: date | None = None) -> list[dict]:
-    """Stored results of the last ``days`` days, oldest first (one ALB through its index, or all)."""
-    if not 1 <= days <= 400:
-        raise OperatorError("--days must be between 1 and 400")
-    today = today or datetime.now(UTC).date()
-    since = (today - timedelta(days=days)).isoformat()
-    if alb is None:
-        items = []
-        for n in range(days, -1, -1):
-            items.extend(stack.results.items_of_day((today - timedelta(days=n)).isoformat()))
-        return items
-    return stack.results.items_of_load_balancer(alb, since)

@@ -3,8 +3,10 @@ machine over a DESIGN §5 data directory, answered from the results table and th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,22 +18,35 @@ from .local.data_layout import stack_account_and_region
 from .local.execution import ExecutionReport
 from .local.lambdas import FunctionError
 from .local.runtime import LocalAws
+from .local.store import LocalStore
 from .output import RESULT_FIELDS, results_table
 
 STATE_MACHINE = "ReconcileStateMachine"
 ALERT_TOPIC = "AlertTopic"
 
 
-def replay_events(aws: LocalAws, events: list[dict]) -> dict[str, int]:
-    """Invokes the recorder with each event, as EventBridge would; returns the outcomes counted."""
+def replay_events(
+    aws: LocalAws, events: list[dict], received: Callable[[dict], None] | None = None
+) -> dict[str, int]:
+    """Invokes the recorder with each event, as EventBridge would; returns the outcomes counted.
+    ``received`` is told of each event the recorder took (not of those it failed on)."""
     outcomes: dict[str, int] = {}
     for event in events:
         try:
             outcome = aws.invoke("EniRecorderFunction", event)["outcome"]
+            if received is not None:
+                received(event)
         except FunctionError as error:
             outcome = f"error: {error.error_type}"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+def event_key(event: dict) -> str:
+    """EventBridge's event id; the content's digest for an event file without one."""
+    if isinstance(event.get("id"), str) and event["id"]:
+        return event["id"]
+    return "sha256:" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
@@ -69,8 +84,12 @@ class LocalPipeline:
     verbose: bool = False
     retry_delay_scale: float = 1.0
     timeout_scale: float = 1.0
+    # Keep the inventory, the results and the received events in DIR/.albrecon between runs, as a
+    # deployed stack keeps them between nights (False: everything lives and dies with the process).
+    keep_history: bool = False
     replayed: dict[str, int] = field(default_factory=dict, init=False)
     events: list[dict] = field(default_factory=list, init=False)
+    store: LocalStore | None = field(default=None, init=False)
 
     def __enter__(self) -> LocalPipeline:
         if not self.verbose:
@@ -92,33 +111,60 @@ class LocalPipeline:
             timeout_scale=self.timeout_scale,
         ).__enter__()
         try:
+            if self.keep_history:
+                self.store = LocalStore(self.data_dir)
+                self._batch_write("EniInventoryTable", self.store.inventory_items())
             self._replay_events()
         except BaseException:
-            self.aws.__exit__(None, None, None)
+            self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self.store is not None:
+            self.store.close()
         self.aws.__exit__(*exc_info)
 
     def _replay_events(self) -> None:
-        if self.events:
-            self.replayed = replay_events(self.aws, self.events)
+        """Every event (only those not received before, with a store), through the recorder."""
+        events = self.events
+        if self.store is not None:
+            known = self.store.received_event_keys()
+            events = [e for e in events if event_key(e) not in known]
+        if not events:
+            return
+        received: list[str] = []
+        self.replayed = replay_events(self.aws, events, lambda e: received.append(event_key(e)))
+        if self.store is not None:
+            self.store.save_inventory(self._scan("EniInventoryTable"))
+            self.store.mark_received(received)
+
+    def _scan(self, logical_id: str) -> list[dict]:
+        pages = self.aws.client("dynamodb").get_paginator("scan").paginate(TableName=self.aws.ref(logical_id))
+        return [item for page in pages for item in page.get("Items", [])]
+
+    def _batch_write(self, logical_id: str, typed_items: list[dict]) -> None:
+        dynamodb, table = self.aws.client("dynamodb"), self.aws.ref(logical_id)
+        for start in range(0, len(typed_items), 25):
+            requests = [{"PutRequest": {"Item": item}} for item in typed_items[start : start + 25]]
+            dynamodb.batch_write_item(RequestItems={table: requests})  # moto leaves nothing unprocessed
 
     def run(self, day: str | None, execution_input: Any = None) -> DayRun:
         """Runs the state machine for ``day`` (``None``: as the schedule would) and collects its outcome."""
         before = len(self.aws.published_messages(ALERT_TOPIC))
         payload = execution_input if execution_input is not None else ({"date": day} if day else {})
+        table = ResultsTable(self.aws.ref("ResultsTable"), self.aws.client("dynamodb"))
+        if self.store is not None and day:  # the table as AWS's would hold it: earlier runs' rows
+            table.replace_day(day, self.store.items_of_day(day))
         report = self.aws.start_execution(STATE_MACHINE, payload, timeout=600)
         output = report.output if isinstance(report.output, dict) else {}
         run_day = output.get("date") or day
-        results = (
-            ResultsTable(self.aws.ref("ResultsTable"), self.aws.client("dynamodb")).items_of_day(run_day)
-            if isinstance(run_day, str)
-            else []
-        )
+        results = table.items_of_day(run_day) if isinstance(run_day, str) else []
         alerts = self.aws.published_messages(ALERT_TOPIC)[before:]
-        return DayRun(date=run_day, report=report, results=results, alerts=alerts)
+        run = DayRun(date=run_day, report=report, results=results, alerts=alerts)
+        if self.store is not None and isinstance(run_day, str):
+            self.store.replace_day(run_day, results, run.as_json())
+        return run
 
 
 def format_table(run: DayRun) -> str:

@@ -1,27 +1,106 @@
-"""A chart of flow-log GB vs CUR GB per ALB per day, mismatches marked (PNG, or HTML with a table)."""
+"""The results of a range of days as a picture: PNG, or a self-contained HTML page.
+
+A few ALBs get bars (flow-log GB vs CUR GB per day, alerts marked). Many ALBs - an Organization
+has hundreds - get a heatmap instead: one row per ALB, one column per day, coloured by delta %
+with the tolerance band neutral, statuses marked with a letter, worst ALBs first. The HTML page
+adds the ALBs with the largest cumulative $ impact over the range and every result as a table.
+Nothing in the page loads from the network.
+"""
 
 from __future__ import annotations
 
 import html
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgba
 
 ALERTED = {"MISMATCH", "MISSING_CUR", "MISSING_FLOW_LOGS"}
+BARS_UP_TO = 6  # ALBs; more get the heatmap
+# A letter per status in the heatmap (statuses not listed are run-level problems: "?").
+STATUS_MARKS = {
+    "MISMATCH": "X",
+    "MISSING_CUR": "C",
+    "MISSING_FLOW_LOGS": "F",
+    "PENDING_CUR": "P",
+    "NO_TRAFFIC": "·",
+    "MATCH": "",
+}
+PROBLEM_MARK = "?"
+NEUTRAL = "#eeeeee"  # inside the tolerance band
+NOT_COMPARABLE = "#9e9e9e"  # PENDING_CUR and run-level problems: no delta to colour
+# Measured below the bill (CUR > flow logs) in blues, measured above it in reds.
+BELOW = ["#08519c", "#3182bd", "#6baed6", "#c6dbef"]
+ABOVE = ["#fcbba1", "#fb6a4a", "#de2d26", "#a50f15"]
 
 
-def _figure(items: list[dict], title: str):
+@dataclass
+class AlbImpact:
+    """One ALB over the range: what its deltas cost, at the rate its own bill shows."""
+
+    arn: str
+    label: str
+    days: int
+    alerted_days: int
+    delta_gb: float
+    impact_usd: float | None  # delta GB x the $/GB the CUR billed it (None: no rate known)
+    statuses: Counter
+
+
+def _label(item: dict, several_places: bool) -> str:
+    if several_places:
+        return f"{item['load_balancer']} ({item.get('account_id', '?')} {item.get('region', '?')})"
+    return item["load_balancer"]
+
+
+def _rate(items: list[dict]) -> float | None:
+    """USD per GB the CUR billed over these results (None when it billed nothing)."""
+    gb = sum(i.get("cur_gb") or 0 for i in items)
+    cost = sum(i.get("cur_unblended_cost") or 0 for i in items)
+    return cost / gb if gb > 0 and cost > 0 else None
+
+
+def impacts(items: list[dict]) -> list[AlbImpact]:
+    """Per ALB, largest |$ impact| first. The rate is the ALB's own billed $/GB over the range, or
+    the range's average over every ALB when the CUR never billed it (MISSING_CUR every day)."""
+    several_places = len({(i.get("account_id"), i.get("region")) for i in items}) > 1
     by_alb: dict[str, list[dict]] = defaultdict(list)
     for item in items:
-        by_alb[item["load_balancer"]].append(item)
-    albs = sorted(by_alb)
+        by_alb[item["load_balancer_arn"]].append(item)
+    overall = _rate(items)
+    result = []
+    for arn, rows in by_alb.items():
+        rate = _rate(rows) or overall
+        delta = sum(r["delta_gb"] or 0 for r in rows if r["status"] in ALERTED or r["status"] == "MATCH")
+        result.append(
+            AlbImpact(
+                arn=arn,
+                label=_label(rows[0], several_places),
+                days=len(rows),
+                alerted_days=sum(1 for r in rows if r["status"] in ALERTED),
+                delta_gb=delta,
+                impact_usd=None if rate is None else delta * rate,
+                statuses=Counter(r["status"] for r in rows),
+            )
+        )
+    return sorted(result, key=lambda a: (-abs(a.impact_usd or 0), -abs(a.delta_gb), a.label))
+
+
+# ---------------------------------------------------------------- few ALBs: bars
+def _bars_figure(items: list[dict], title: str, days: list[str]):
+    several_places = len({(i.get("account_id"), i.get("region")) for i in items}) > 1
+    by_alb: dict[str, list[dict]] = defaultdict(list)
+    for item in items:
+        by_alb[item["load_balancer_arn"]].append(item)
+    albs = sorted(by_alb, key=lambda arn: _label(by_alb[arn][0], several_places))
     fig, axes = plt.subplots(len(albs), 1, figsize=(11, 3.2 * len(albs)), squeeze=False, sharex=True)
-    days = sorted({i["date"] for i in items})
     for axis, alb in zip(axes[:, 0], albs, strict=True):
         rows = {r["date"]: r for r in by_alb[alb]}
         xs = range(len(days))
@@ -44,7 +123,7 @@ def _figure(items: list[dict], title: str):
                     fontweight="bold",
                 )
                 axis.plot([x], [top], marker="v", color="#c0392b")
-        axis.set_title(alb, loc="left", fontsize=11)
+        axis.set_title(_label(by_alb[alb][0], several_places), loc="left", fontsize=11)
         axis.set_ylabel("GB")
         axis.grid(axis="y", alpha=0.3)
         axis.set_ylim(0, max([*flow, *cur, 0.001]) * 1.3)  # headroom for the marks and the legend
@@ -55,46 +134,167 @@ def _figure(items: list[dict], title: str):
     return fig
 
 
-def write_report(items: list[dict], out: Path, title: str) -> None:
+# ---------------------------------------------------------------- many ALBs: a heatmap
+def _bands(tolerance_percent: float) -> list[float]:
+    """Bin edges of delta %: the tolerance band in the middle, wider bands outwards."""
+    outer = [e for e in (5.0, 10.0, 25.0) if e > tolerance_percent]
+    edges = [-t for t in reversed(outer)] + [-tolerance_percent, tolerance_percent] + outer
+    return [-1e9, *edges, 1e9]
+
+
+def _colours(edge_count: int) -> list[str]:
+    half = (edge_count - 2) // 2  # bins on each side of the neutral one
+    return [*BELOW[len(BELOW) - half :], NEUTRAL, *ABOVE[:half]]
+
+
+def _cell_colour(row: dict, bands: list[float], colours: list[str]) -> str:
+    status = row["status"]
+    if status in ("MATCH", "NO_TRAFFIC"):
+        return NEUTRAL  # inside the tolerance (or MinDeltaGB): nothing to see
+    if status == "MISSING_CUR":
+        return colours[-1]  # measured, never billed: the far end of "measured above the bill"
+    if status == "MISSING_FLOW_LOGS":
+        return colours[0]
+    if status != "MISMATCH" or row.get("delta_pct") is None:
+        return NOT_COMPARABLE
+    index = int(np.searchsorted(bands, row["delta_pct"], side="right")) - 1
+    return colours[min(max(index, 0), len(colours) - 1)]
+
+
+def _heatmap_figure(items: list[dict], title: str, days: list[str], tolerance_percent: float):
+    ranked = impacts(items)
+    rows_of = defaultdict(dict)
+    for item in items:
+        rows_of[item["load_balancer_arn"]][item["date"]] = item
+    bands = _bands(tolerance_percent)
+    colours = _colours(len(bands))
+    image = np.ones((len(ranked), len(days), 4))  # white: no result for that day
+    marks = []
+    for y, alb in enumerate(ranked):
+        for x, day in enumerate(days):
+            row = rows_of[alb.arn].get(day)
+            if row is None:
+                continue
+            image[y, x] = to_rgba(_cell_colour(row, bands, colours))
+            mark = STATUS_MARKS.get(row["status"], PROBLEM_MARK)
+            if mark:
+                marks.append((x, y, mark))
+    height = max(4.0, 1.9 + 0.2 * len(ranked))
+    width = min(40.0, max(9.0, 4.5 + 0.32 * len(days)))
+    fig, axis = plt.subplots(figsize=(width, height))
+    axis.imshow(image, aspect="auto", interpolation="nearest")
+    font = 7 if len(ranked) > 60 else 8
+    for x, y, mark in marks:
+        axis.text(x, y, mark, ha="center", va="center", fontsize=font, color="#000000")
+    axis.set_yticks(range(len(ranked)), [a.label for a in ranked], fontsize=font)
+    step = max(1, len(days) // 31)
+    axis.set_xticks(range(0, len(days), step), days[::step], rotation=90, fontsize=8)
+    axis.set_xticks(np.arange(-0.5, len(days)), minor=True)
+    axis.set_yticks(np.arange(-0.5, len(ranked)), minor=True)
+    axis.grid(which="minor", color="white", linewidth=0.6)
+    axis.tick_params(which="minor", length=0)
+    end = max(40.0, bands[-2] * 1.6)  # the open-ended outer bins, drawn to a finite end
+    scale = plt.cm.ScalarMappable(
+        cmap=ListedColormap(colours), norm=BoundaryNorm([-end, *bands[1:-1], end], len(colours))
+    )
+    bar = fig.colorbar(scale, ax=axis, fraction=0.04, pad=0.02, aspect=30 if len(ranked) > 30 else 15)
+    bar.set_label(f"delta % (flow logs vs CUR); ±{tolerance_percent:g} % is within tolerance", fontsize=8)
+    axis.set_title(
+        f"{title}\nrows: ALBs, largest cumulative $ impact first · X MISMATCH  C MISSING_CUR  "
+        "F MISSING_FLOW_LOGS  P PENDING_CUR  ? run-level problem  · no traffic  (blank: not reconciled)",
+        fontsize=9,
+        loc="left",
+    )
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- files
+def write_report(
+    items: list[dict],
+    out: Path,
+    title: str,
+    days: list[str] | None = None,
+    tolerance_percent: float = 1.0,
+) -> None:
     if not items:
         raise ValueError("no stored results in that range: reconcile the days first (albrecon backfill)")
-    fig = _figure(items, title)
-    try:
-        if out.suffix.lower() == ".png":
-            fig.savefig(out, dpi=110)
-            return
-        if out.suffix.lower() not in (".html", ".htm"):
-            raise ValueError("--out must end in .png or .html")
-        svg = io.StringIO()
-        fig.savefig(svg, format="svg")
-    finally:
-        plt.close(fig)
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".html", ".htm"):
+        raise ValueError("--out must end in .png or .html")
+    days = days or sorted({i["date"] for i in items})
+    albs = {i["load_balancer_arn"] for i in items}
+    with plt.rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable, selectable
+        fig = (
+            _bars_figure(items, title, days)
+            if len(albs) <= BARS_UP_TO
+            else _heatmap_figure(items, title, days, tolerance_percent)
+        )
+        try:
+            if suffix == ".png":
+                fig.savefig(out, dpi=110)
+                return
+            svg = io.StringIO()
+            fig.savefig(svg, format="svg")
+        finally:
+            plt.close(fig)
+    out.write_text(_page(items, title, svg.getvalue(), len(albs), days))
+
+
+def _status_counts(statuses: Counter) -> str:
+    return ", ".join(f"{status} {count}" for status, count in statuses.most_common())
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:+,.2f}"
+
+
+def _page(items: list[dict], title: str, svg: str, alb_count: int, days: list[str]) -> str:
+    counts = Counter(i["status"] for i in items)
+    summary = ", ".join(f"{n} {html.escape(s)}" for s, n in counts.most_common())
+    svg = svg[svg.index("<svg") :]  # drop the XML prolog and doctype: inline in HTML
+    ranked = impacts(items)
+    top = [a for a in ranked if a.alerted_days or abs(a.delta_gb) > 0][:25]
+    impact_rows = "\n".join(
+        f"<tr><td>{n}</td><td class='name'>{html.escape(a.label)}</td><td>{_money(a.impact_usd)}</td>"
+        f"<td>{a.delta_gb:+.3f}</td><td>{a.alerted_days} of {a.days}</td>"
+        f"<td class='name'>{html.escape(_status_counts(a.statuses))}</td></tr>"
+        for n, a in enumerate(top, start=1)
+    )
     rows = "\n".join(
-        "<tr{cls}><td>{date}</td><td>{alb}</td><td>{flow:.4f}</td><td>{cur:.4f}</td><td>{delta:+.4f}</td>"
-        "<td>{pct}</td><td>{status}</td></tr>".format(
+        "<tr{cls}><td>{date}</td><td class='name'>{alb}</td><td>{flow:.4f}</td><td>{cur:.4f}</td>"
+        "<td>{delta:+.4f}</td><td>{pct}</td><td>{status}</td></tr>".format(
             cls=' class="alert"' if i["status"] in ALERTED else "",
             date=html.escape(i["date"]),
-            alb=html.escape(i["load_balancer"]),
+            alb=html.escape(_label(i, len({(r.get("account_id"), r.get("region")) for r in items}) > 1)),
             flow=i["flow_log_gb"],
             cur=i["cur_gb"],
             delta=i["delta_gb"],
             pct="-" if i.get("delta_pct") is None else f"{i['delta_pct']:+.2f} %",
             status=html.escape(i["status"]),
         )
-        for i in sorted(items, key=lambda i: (i["date"], i["load_balancer"]))
+        for i in sorted(items, key=lambda i: (i["date"], i["load_balancer"], i["load_balancer_arn"]))
     )
-    out.write_text(
-        f"""<!doctype html>
+    return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} td:nth-child(2){{text-align:left}}
-tr.alert{{background:#fdecea}}</style></head>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}
+table{{border-collapse:collapse;margin:1em 0}} td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
+td.name{{text-align:left}} tr.alert{{background:#fdecea}} #chart svg{{max-width:100%;height:auto}}
+p.note{{color:#555;max-width:60em}}</style></head>
 <body><h1>{html.escape(title)}</h1>
-{svg.getvalue()}
-<h2>Results</h2>
-<table><tr><th>date</th><th>ALB</th><th>flow GB</th><th>CUR GB</th><th>delta GB</th>
+<p id="summary">{alb_count} ALBs, {len(days)} days: {summary}.</p>
+<div id="chart">{svg}</div>
+<h2>Largest cumulative $ impact</h2>
+<p class="note">Delta GB of the range (flow logs minus CUR, MATCH and alerted days) times the $/GB the
+CUR billed that ALB (the range's average when it billed none). Positive: the network measured more
+than the bill; negative: billed more than measured.</p>
+<table id="impact"><tr><th>#</th><th>ALB</th><th>$ impact</th><th>delta GB</th><th>alerted days</th>
+<th>statuses</th></tr>
+{impact_rows or '<tr><td colspan="6">no ALB differs from its bill</td></tr>'}
+</table>
+<details><summary>Every result ({len(items)})</summary>
+<table id="results"><tr><th>date</th><th>ALB</th><th>flow GB</th><th>CUR GB</th><th>delta GB</th>
 <th>delta %</th><th>status</th></tr>
 {rows}
-</table></body></html>
+</table></details></body></html>
 """
-    )
