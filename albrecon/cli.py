@@ -79,11 +79,22 @@ def _alb_spec(text: str):  # -> AlbSpec (numpy and pyarrow load only when genera
 
 def _generate(args: argparse.Namespace) -> int:
     """Writes a dataset in the DESIGN §5 layout, with ground-truth.json next to it."""
-    from .generator.dataset import AlbSpec, DatasetSpec, generate
+    from .generator.dataset import AlbSpec, DatasetSpec, generate, random_albs
 
+    if (args.date is None) == (args.from_date is None) or (args.from_date is None) != (args.to_date is None):
+        raise ValueError("give either --date, or both --from and --to")
+    first = parse_day(args.date or args.from_date)
+    last = parse_day(args.to_date) if args.to_date else first
+    if last < first or (last - first).days >= 400:
+        raise ValueError("--to must be on or after --from, and the range under 400 days")
+    days = (last - first).days + 1
+    albs = list(args.alb or [])
+    if args.random_albs:
+        albs += random_albs(args.random_albs, days, seed=args.seed)
     spec = DatasetSpec(
-        day=parse_day(args.date),
-        albs=args.alb
+        day=first,
+        days=days,
+        albs=albs
         or [AlbSpec("shop-frontend", "3f2b1c0d9e8a7b6c", 3), AlbSpec("payments-api", "9a8b7c6d5e4f3a2b")],
         records_per_day=args.records,
         account=args.account,
@@ -105,8 +116,15 @@ def _generate(args: argparse.Namespace) -> int:
         f"{truth['cur_rows']:,} CUR rows and {truth['cloudtrail_events']} CloudTrail events to {args.out} "
         f"in {elapsed:.1f} s"
     )
-    for arn, lb in truth["load_balancers"].items():
-        print(f"  {lb['name']:<24} flow {lb['flow_log_gb']:10.4f} GB   CUR {lb['cur_gb']:10.4f} GB   {arn}")
+    for day_truth in truth["days"].values() if "days" in truth else [truth]:
+        if len(day_truth["load_balancers"]) > 20:
+            print(f"  {day_truth['day']}: {len(day_truth['load_balancers'])} ALBs (ground-truth.json)")
+            continue
+        for arn, lb in day_truth["load_balancers"].items():
+            print(
+                f"  {day_truth['day']} {lb['name']:<24} flow {lb['flow_log_gb']:10.4f} GB   "
+                f"CUR {lb['cur_gb']:10.4f} GB   {arn}"
+            )
     return 0
 
 
@@ -457,17 +475,26 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(run=_replay)
 
     gen = commands.add_parser(
-        "generate", help="write a realistic dataset (flow logs, CUR, CloudTrail) for one day"
+        "generate", help="write a realistic dataset (flow logs, CUR, CloudTrail) for a day or a range"
     )
     gen.add_argument("--out", type=Path, required=True, help="data directory to write (DESIGN §5 layout)")
-    gen.add_argument("--date", required=True, help="the UTC day, YYYY-MM-DD")
+    gen.add_argument("--date", help="the UTC day, YYYY-MM-DD (or a range: --from and --to)")
+    gen.add_argument("--from", dest="from_date", help="first UTC day of consecutive days")
+    gen.add_argument("--to", dest="to_date", help="last UTC day: one continuous ENI and CloudTrail history")
     gen.add_argument(
         "--alb",
         action="append",
         type=_alb_spec,
         help=f"{ALB_SPEC_FORM} (repeatable; several accounts/regions = an Organization)",
     )
-    gen.add_argument("--records", type=int, default=20_000, help="ALB flow records with start in the day")
+    gen.add_argument("--records", type=int, default=20_000, help="ALB flow records per day")
+    gen.add_argument(
+        "--random-albs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N more ALBs with random names, sizes and billing (a few drift or lose flow logs on a day)",
+    )
     gen.add_argument("--account", default="123456789012", help="the data's (payer) account")
     gen.add_argument("--region", default="us-east-1")
     gen.add_argument("--hive-partitions", action="store_true", help="Hive-compatible flow-log folders")

@@ -178,19 +178,23 @@ def _heatmap_figure(items: list[dict], title: str, days: list[str], tolerance_pe
             image[y, x] = to_rgba(_cell_colour(row, bands, colours))
             mark = STATUS_MARKS.get(row["status"], PROBLEM_MARK)
             if mark:
-                marks.append((x, y, mark))
+                dark = float(np.dot(image[y, x, :3], (0.299, 0.587, 0.114))) < 0.5
+                marks.append((x, y, mark, "white" if dark else "black"))
     height = max(4.0, 1.9 + 0.2 * len(ranked))
     width = min(40.0, max(9.0, 4.5 + 0.32 * len(days)))
     fig, axis = plt.subplots(figsize=(width, height))
     axis.imshow(image, aspect="auto", interpolation="nearest")
     font = 7 if len(ranked) > 60 else 8
-    for x, y, mark in marks:
-        axis.text(x, y, mark, ha="center", va="center", fontsize=font, color="#000000")
+    for x, y, mark, colour in marks:
+        axis.text(x, y, mark, ha="center", va="center", fontsize=font, color=colour)
     axis.set_yticks(range(len(ranked)), [a.label for a in ranked], fontsize=font)
     step = max(1, len(days) // 31)
     axis.set_xticks(range(0, len(days), step), days[::step], rotation=90, fontsize=8)
     axis.set_xticks(np.arange(-0.5, len(days)), minor=True)
     axis.set_yticks(np.arange(-0.5, len(ranked)), minor=True)
+    if len(ranked) > 40:  # a tall chart: the days on top too
+        axis.tick_params(labeltop=True)
+        plt.setp(axis.get_xticklabels(minor=False), rotation=90)
     axis.grid(which="minor", color="white", linewidth=0.6)
     axis.tick_params(which="minor", length=0)
     end = max(40.0, bands[-2] * 1.6)  # the open-ended outer bins, drawn to a finite end

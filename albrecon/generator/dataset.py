@@ -123,6 +123,40 @@ class AlbSpec:
         return self.cur_factor_by_day[min(offset, len(self.cur_factor_by_day) - 1)]
 
 
+_NAME_PARTS = (
+    ("shop", "pay", "search", "media", "auth", "cart", "feed", "api", "edge", "img", "chat", "ads"),
+    ("web", "gateway", "svc", "public", "internal", "mobile", "batch", "live", "admin", "static"),
+)
+
+
+def random_albs(count: int, days: int, seed: int = 11) -> list[AlbSpec]:
+    """``count`` ALBs of varied sizes. Most are billed as measured; about one in twenty drifts
+    above or below its bill from a random day on, one in thirty loses its flow logs for a day."""
+    rng = np.random.default_rng(seed)
+    albs = []
+    for n in range(count):
+        first, second = (parts[rng.integers(len(parts))] for parts in _NAME_PARTS)
+        draw = rng.random()
+        by_day: tuple[float, ...] = ()
+        lost: tuple[int, ...] = ()
+        if draw < 0.05 and days > 1:
+            start, step = int(rng.integers(days)), float(rng.choice([-1, 1]) * rng.uniform(0.01, 0.04))
+            by_day = tuple(1.0 if d < start else 1.0 + step * (d - start + 1) for d in range(days))
+        elif draw < 0.083:
+            lost = (int(rng.integers(days)),)
+        albs.append(
+            AlbSpec(
+                name=f"{first}-{second}-{n:03d}",
+                lb_id=f"{int(rng.integers(2**63)):016x}",
+                enis=int(rng.integers(1, 5)),
+                weight=float(rng.lognormal(0, 1.0)),
+                cur_factor_by_day=by_day,
+                flow_logs_lost_on=lost,
+            )
+        )
+    return albs
+
+
 @dataclass
 class DatasetSpec:
     day: date  # the first day
