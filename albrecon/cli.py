@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import sys
@@ -599,5 +600,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def entry() -> None:
+    """The `albrecon` console script: main(), then an exit that skips tearing down the interpreter's
+    object graph (moto's backends, botocore's models, the parsed state machine): about 0.6 s of a
+    3 s local run, with nothing left to write - files are closed and streams flushed first."""
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfn_tools import load_yaml
+import yaml
+from cfn_tools.yaml_loader import CfnYamlLoader
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -21,6 +22,21 @@ TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_REGION = "us-east-1"
 LOCAL_STACK_NAME = "alb-egress-reconciliation-local"
+
+
+class _CfnCLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """cfn-flip's loader (short-form intrinsics like ``!Ref``) on libyaml's parser: 10x faster."""
+
+
+_CfnCLoader.yaml_constructors = {**_CfnCLoader.yaml_constructors, **CfnYamlLoader.yaml_constructors}
+_CfnCLoader.yaml_multi_constructors = {
+    **_CfnCLoader.yaml_multi_constructors,
+    **CfnYamlLoader.yaml_multi_constructors,
+}
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, _CfnCLoader)  # noqa: S506 - a safe loader plus cfn-flip's tag constructors
 
 
 class TemplateError(ValueError):

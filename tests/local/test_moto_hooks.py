@@ -48,3 +48,31 @@ def test_retrier_sleeps_through_its_time_module():
 
 def test_sns_keeps_sent_notifications():
     assert "sent_notifications" in inspect.getsource(Topic.__init__)
+
+
+def test_batch_service_is_deferred_and_still_builds_the_real_one():
+    """albrecon/local/lazy_moto.py: moto.ec2 stays unloaded until a Batch task is built."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    from albrecon.local.lazy_moto import BATCH_SERVICE_MODULE
+
+    assert importlib.util.find_spec(BATCH_SERVICE_MODULE.rsplit(".", 1)[0]) is not None
+    probe = (
+        "import sys, albrecon.local.runtime\n"
+        "from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import "
+        "state_task_service_factory as f\n"
+        "assert 'moto.ec2' not in sys.modules and 'moto.batch' not in sys.modules\n"
+        "service = f.state_task_service_for('batch')\n"
+        "assert type(service).__name__ == 'StateTaskServiceBatch' and 'moto.batch' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)
+
+
+def test_botocore_sessions_build_their_loader_through_create_loader():
+    import botocore.session
+
+    assert "create_loader(self.get_config_variable('data_path'))" in inspect.getsource(
+        botocore.session.Session
+    )
