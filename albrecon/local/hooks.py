@@ -27,6 +27,9 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
 - ``moto.stepfunctions.parser.asl.component.common.timeouts.timeout.TimeoutSeconds._eval_seconds``:
   scaled by :class:`RetryClock`'s ``timeout_scale`` so tests reach a state's ``TimeoutSeconds``
   (moto enforces it in real time around every task) in a fraction of the real time.
+- ``moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function.WaitFunction.
+  _wait_interval``: Wait states wait ``wait_scale`` of their time (the seconds asked are recorded);
+  moto's own loop re-enters waiting until whole seconds have passed, so it is replaced, not scaled.
 - ``moto.sns.models.Topic.sent_notifications``: read to capture published messages.
 - ``moto.stepfunctions.parser.asl.parse.asl_parser.AmazonStateLanguageParser.parse``: memoised per
   definition text. moto parses a definition (ANTLR, pure Python, ~0.5 s for ours) when the state
@@ -87,6 +90,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
     ResourceCondition,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
@@ -270,11 +274,23 @@ class RetryClock:
 
     scale: float = 1.0
     timeout_scale: float = 1.0  # TimeoutSeconds of states and executions, scaled (tests: e.g. 0.001)
+    # Wait states. Locally 0: a data directory does not change while the night waits for it.
+    wait_scale: float = 1.0
     requested: list[float] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)  # the seconds each Wait state asked for
+    on_wait: Callable[[float], None] | None = None  # tests: what changes "while" the state waits
 
     def sleep(self, seconds: float) -> None:
         self.requested.append(seconds)
         time.sleep(seconds * self.scale)
+
+    def wait_interval(self, function: WaitFunction, env: Any, wait_seconds: int) -> None:
+        """moto's Wait: interruptible by the execution's stop, for ``wait_scale`` of the time asked."""
+        self.waits.append(wait_seconds)
+        if self.on_wait is not None:
+            self.on_wait(wait_seconds)
+        if wait_seconds * self.wait_scale > 0:
+            env.program_state_event.wait(wait_seconds * self.wait_scale)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
@@ -381,6 +397,13 @@ def installed(
         for module in (branches_decl, iteration_worker):
             stack.enter_context(mock.patch.object(module, "CustomErrorName", _error_name))
         stack.enter_context(mock.patch.object(retrier_decl, "time", retry_clock))
+        stack.enter_context(
+            mock.patch.object(
+                WaitFunction,
+                "_wait_interval",
+                lambda function, env, wait_seconds: retry_clock.wait_interval(function, env, wait_seconds),
+            )
+        )
         original_seconds = TimeoutSeconds._eval_seconds
 
         def scaled_seconds(self: TimeoutSeconds, env) -> float:

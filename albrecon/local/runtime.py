@@ -68,6 +68,9 @@ class LocalAws:
     data_dir: Path | None = None  # where s3://bucket/key lives: <data_dir>/s3/bucket/key
     retry_delay_scale: float = 1.0  # tests: 0 runs Retry back-offs instantly (still recorded)
     timeout_scale: float = 1.0  # tests: TimeoutSeconds scaled, e.g. 0.001 turns 1200 s into 1.2 s
+    # Wait states pass at once (recorded in retry_clock.waits): what the night waits for - a CUR
+    # refresh to finish - cannot happen to a data directory during a local run.
+    wait_scale: float = 0.0
     functions: dict[str, LocalFunction] = field(default_factory=dict, init=False)
     resolver: Resolver = field(init=False)
     faults: hooks.FaultInjector = field(default_factory=hooks.FaultInjector, init=False)
@@ -95,7 +98,9 @@ class LocalAws:
             self.data_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-")))
         stack_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-stack-")))
         self.athena = AthenaEngine(Path(self.data_dir), stack_dir=stack_dir)
-        self.retry_clock = hooks.RetryClock(scale=self.retry_delay_scale, timeout_scale=self.timeout_scale)
+        self.retry_clock = hooks.RetryClock(
+            scale=self.retry_delay_scale, timeout_scale=self.timeout_scale, wait_scale=self.wait_scale
+        )
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalAws:

@@ -131,6 +131,8 @@ def _worst_case_seconds(state: dict, function_timeouts: dict[str, int]) -> float
     if state.get("Type") == "Map":  # rounds of MaxConcurrency iterations, for up to MAP_ITEMS items
         rounds = -(-MAP_ITEMS // state["MaxConcurrency"])
         return rounds * _branch_worst_case(state["ItemProcessor"], function_timeouts)
+    if state.get("Type") == "Wait":
+        return float(state["Seconds"])
     if state.get("Type") != "Task":
         return 0.0
     timeout = state.get("TimeoutSeconds")
@@ -167,7 +169,7 @@ def test_every_athena_task_times_out_into_a_catch_before_the_execution_does(defi
     has one, and the slowest path to the failure e-mail ends before the execution's TimeoutSeconds."""
     states = all_states(definition["States"])
     athena = {n: s for n, s in states.items() if s.get("Resource") == ATHENA_TASK}
-    assert len(athena) == 11
+    assert len(athena) == 12
     assert all(0 < s.get("TimeoutSeconds", 0) <= 1800 for s in athena.values()), {
         n: s.get("TimeoutSeconds") for n, s in athena.items()
     }
@@ -250,7 +252,13 @@ KNOWN_ERRORS = {
 def test_every_error_name_is_one_the_integration_raises(definition):
     """A Retry or Catch on a name nothing raises (Athena.ThrottlingException) never fires; a
     service's error names belong on that service's tasks only."""
-    prefixes = {ATHENA_TASK: "Athena.", LAMBDA_TASK: "Lambda.", "arn:aws:states:::sns:publish": "SNS."}
+    prefixes = {
+        ATHENA_TASK: "Athena.",
+        # API_GetQueryResults.html#API_GetQueryResults_Errors: the same three as StartQueryExecution
+        "arn:aws:states:::athena:getQueryResults": "Athena.",
+        LAMBDA_TASK: "Lambda.",
+        "arn:aws:states:::sns:publish": "SNS.",
+    }
     named, misplaced = set(), []
     for name, state in all_states(definition["States"]).items():
         for rule in state.get("Retry", []) + state.get("Catch", []):

@@ -163,5 +163,35 @@ def test_a_legacy_cur_in_the_middle_of_a_refresh_is_pending(scenario):
     data = scenario(cur_status="UPDATING")
     with data.pipeline() as pipeline:
         run = pipeline.run(D)
+        assert pipeline.aws.retry_clock.waits == [1800]  # it waited once for the refresh, in vain
     assert {r["status"] for r in run.results} == {"PENDING_CUR"}
     assert run.alerts == [] and run.report.output["cur_covers_day"] is False
+
+
+def test_a_legacy_cur_refresh_that_ends_while_the_night_waits_is_compared(scenario):
+    """The night reads the status first, waits once when a refresh is in progress, reads it again,
+    and only then reads the bill: a refresh that ends during the wait costs the day nothing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = scenario(cur_status="UPDATING")
+    status = next((data.root / "s3" / "demo-cur").rglob("cost_and_usage_data_status.parquet"))
+
+    def refresh_done(seconds: float) -> None:
+        pq.write_table(pa.table({"status": ["READY"]}), status)
+
+    with data.pipeline() as pipeline:
+        pipeline.aws.retry_clock.on_wait = refresh_done
+        run = pipeline.run(D)
+        assert pipeline.aws.retry_clock.waits == [1800]
+    assert {r["status"] for r in run.results} == {"MATCH", "MISMATCH"}
+    for name, truth in data.by_name().items():
+        assert results_by_name(run)[name]["cur_gb"] == pytest.approx(truth["cur_gb"])
+
+
+def test_a_ready_legacy_cur_is_read_without_waiting(scenario):
+    data = scenario()
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+        assert pipeline.aws.retry_clock.waits == []
+    assert run.report.status == "SUCCEEDED" and "PENDING_CUR" not in {r["status"] for r in run.results}
