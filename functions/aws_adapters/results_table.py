@@ -47,6 +47,16 @@ class ResultsTable:
         )
         return sorted(items, key=lambda i: i["load_balancer_arn"])
 
+    def _arns_of_day(self, day: str) -> list[str]:
+        """The day's keys only: the stale check reads a key per ALB, not its whole result."""
+        items = self._query(
+            KeyConditionExpression="#d = :day",
+            ProjectionExpression="load_balancer_arn",
+            ExpressionAttributeNames={"#d": "date"},
+            ExpressionAttributeValues={":day": {"S": day}},
+        )
+        return [item["load_balancer_arn"] for item in items]
+
     def items_of_load_balancer(self, name: str, since: str) -> list[dict]:
         """One ALB's results from ``since`` on (its name, through the ByLoadBalancer index)."""
         items = self._query(
@@ -71,7 +81,7 @@ class ResultsTable:
             for item in items
         ]
         self._batch_write(puts)
-        stale = [i["load_balancer_arn"] for i in self.items_of_day(day) if i["load_balancer_arn"] not in keep]
+        stale = [arn for arn in self._arns_of_day(day) if arn not in keep]
         for arn in stale:
             self._dynamodb.delete_item(
                 TableName=self.table_name, Key={"date": {"S": day}, "load_balancer_arn": {"S": arn}}
