@@ -250,7 +250,9 @@ def _status_counts(statuses: Counter) -> str:
 
 
 def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:+,.2f}"
+    if value is None:
+        return "-"
+    return f"{value:+,.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:+.4f}"  # cents hide small ALBs
 
 
 def _page(items: list[dict], title: str, svg: str, alb_count: int, days: list[str]) -> str:
