@@ -38,6 +38,11 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
 - ``botocore.session.create_loader``: memoised per data path, so the sessions of a run (boto3's
   default, moto's, the X-Ray SDK's) share one loader and its cache of the packaged JSON models
   instead of each parsing ``endpoints.json`` and the service models again (~0.2 s a run).
+- ``moto.dynamodb.parsing.expressions.UpdateExpressionParser.make``: memoised per expression
+  text (the recorder sends the same UpdateExpression for every ENI; moto parses it twice per call
+  and its validator deep-copies the tree before touching it), and
+  ``moto.dynamodb.parsing.validators.ActionCountValidator.traverse``: the one-clause-per-kind check
+  made once at the root instead of at every nested node. Together about 30 % of a replayed event.
 - ``moto.s3.models.S3Backend.put_object``: objects written to the stack's own buckets (the day's
   ENI table) are mirrored to files, so the embedded Athena reads what the Lambdas wrote.
 - ``moto.s3.models.S3Backend.list_objects_v2 / get_object``: the data directory's buckets
@@ -66,6 +71,8 @@ from moto.athena.responses import AthenaResponse
 from moto.awslambda.models import LambdaBackend
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.validators import ActionCountValidator
 from moto.s3.models import S3Backend
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
@@ -300,6 +307,20 @@ _ORIGINAL_PARSE = AmazonStateLanguageParser.parse
 
 
 _shared_loader = functools.lru_cache(maxsize=8)(botocore.loaders.create_loader)
+_ORIGINAL_UPDATE_PARSE = UpdateExpressionParser.make.__func__
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_update_expression(expression: str):
+    # Read-only afterwards: moto's validator works on a deep copy of the tree it is given.
+    return _ORIGINAL_UPDATE_PARSE(UpdateExpressionParser, expression)
+
+
+def _action_counts_of_the_whole_expression(validator: ActionCountValidator, node):
+    """At most one SET, REMOVE and ADD clause: counted once over the whole tree. moto counts again
+    at every nested UpdateExpression node (quadratic in the number of actions); a subtree never
+    holds more clauses than the whole, so the root's check decides alone, with the same error."""
+    return validator.verify_action_counts(node)
 
 
 @functools.lru_cache(maxsize=16)
@@ -455,4 +476,14 @@ def installed(
             mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed_definition))
         )
         stack.enter_context(mock.patch.object(botocore.session, "create_loader", _shared_loader))
+        stack.enter_context(
+            mock.patch.object(
+                UpdateExpressionParser,
+                "make",
+                classmethod(lambda cls, expression: _parsed_update_expression(expression)),
+            )
+        )
+        stack.enter_context(
+            mock.patch.object(ActionCountValidator, "traverse", _action_counts_of_the_whole_expression)
+        )
         yield
