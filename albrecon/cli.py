@@ -389,21 +389,19 @@ def _history(args: argparse.Namespace) -> int:
 
 def _results_source(args: argparse.Namespace):  # -> albrecon.results.ResultsSource
     """The local store of --data DIR, or the deployed stack's results table."""
+    return _results_and_parameters(args)[0]
+
+
+def _results_and_parameters(args: argparse.Namespace) -> tuple:
+    """The results (local store or stack table) and the template parameters they were made with."""
     if args.data is not None:
         from .local.store import LocalStore
 
-        return LocalStore.existing(args.data)
-    return _stack(args).results
-
-
-def _tolerance_percent(args: argparse.Namespace) -> float:
-    """The stack's (or parameters.json's) TolerancePercent: the report's neutral band."""
-    if args.data is not None:
         parameters_file = args.data / "parameters.json"
         parameters = json.loads(parameters_file.read_text()) if parameters_file.exists() else {}
-    else:
-        parameters = _stack(args).parameters
-    return float(parameters.get("TolerancePercent") or 1.0)
+        return LocalStore.existing(args.data), parameters
+    stack = _stack(args)
+    return stack.results, stack.parameters
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -413,13 +411,15 @@ def _report(args: argparse.Namespace) -> int:
     from .results import results_between
 
     days = date_range(parse_day(args.from_date), parse_day(args.to_date))
-    items = results_between(_results_source(args), days)
+    results, parameters = _results_and_parameters(args)
+    items = results_between(results, days)
     write_report(
         items,
         args.out,
         f"ALB internet egress: flow logs vs CUR, {days[0]} to {days[-1]}",
         days=[d.isoformat() for d in days],
-        tolerance_percent=_tolerance_percent(args),
+        # the neutral band of the heatmap: the stack's (or parameters.json's) TolerancePercent
+        tolerance_percent=float(parameters.get("TolerancePercent") or 1.0),
     )
     print(f"wrote {args.out} ({len(items)} results)")
     return 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aws_adapters.results_table import ResultsTable
+from aws_adapters.results_table import ResultsTable, batch_write
 
 from .events import read_event_files
 from .local.data_layout import stack_account_and_region
@@ -113,7 +113,11 @@ class LocalPipeline:
         try:
             if self.keep_history:
                 self.store = LocalStore(self.data_dir)
-                self._batch_write("EniInventoryTable", self.store.inventory_items())
+                batch_write(
+                    self.aws.client("dynamodb"),
+                    self.aws.ref("EniInventoryTable"),
+                    [{"PutRequest": {"Item": item}} for item in self.store.inventory_items()],
+                )
             self._replay_events()
         except BaseException:
             self.__exit__(None, None, None)
@@ -142,12 +146,6 @@ class LocalPipeline:
     def _scan(self, logical_id: str) -> list[dict]:
         pages = self.aws.client("dynamodb").get_paginator("scan").paginate(TableName=self.aws.ref(logical_id))
         return [item for page in pages for item in page.get("Items", [])]
-
-    def _batch_write(self, logical_id: str, typed_items: list[dict]) -> None:
-        dynamodb, table = self.aws.client("dynamodb"), self.aws.ref(logical_id)
-        for start in range(0, len(typed_items), 25):
-            requests = [{"PutRequest": {"Item": item}} for item in typed_items[start : start + 25]]
-            dynamodb.batch_write_item(RequestItems={table: requests})  # moto leaves nothing unprocessed
 
     def run(self, day: str | None, execution_input: Any = None) -> DayRun:
         """Runs the state machine for ``day`` (``None``: as the schedule would) and collects its outcome."""

@@ -54,6 +54,11 @@ class AlbImpact:
     statuses: Counter
 
 
+def _several_places(items: list[dict]) -> bool:
+    """Results of more than one account or region: labels then say which."""
+    return len({(i.get("account_id"), i.get("region")) for i in items}) > 1
+
+
 def _label(item: dict, several_places: bool) -> str:
     if several_places:
         return f"{item['load_balancer']} ({item.get('account_id', '?')} {item.get('region', '?')})"
@@ -70,7 +75,7 @@ def _rate(items: list[dict]) -> float | None:
 def impacts(items: list[dict]) -> list[AlbImpact]:
     """Per ALB, largest |$ impact| first. The rate is the ALB's own billed $/GB over the range, or
     the range's average over every ALB when the CUR never billed it (MISSING_CUR every day)."""
-    several_places = len({(i.get("account_id"), i.get("region")) for i in items}) > 1
+    several_places = _several_places(items)
     by_alb: dict[str, list[dict]] = defaultdict(list)
     for item in items:
         by_alb[item["load_balancer_arn"]].append(item)
@@ -95,7 +100,7 @@ def impacts(items: list[dict]) -> list[AlbImpact]:
 
 # ---------------------------------------------------------------- few ALBs: bars
 def _bars_figure(items: list[dict], title: str, days: list[str]):
-    several_places = len({(i.get("account_id"), i.get("region")) for i in items}) > 1
+    several_places = _several_places(items)
     by_alb: dict[str, list[dict]] = defaultdict(list)
     for item in items:
         by_alb[item["load_balancer_arn"]].append(item)
@@ -161,8 +166,9 @@ def _cell_colour(row: dict, bands: list[float], colours: list[str]) -> str:
     return colours[min(max(index, 0), len(colours) - 1)]
 
 
-def _heatmap_figure(items: list[dict], title: str, days: list[str], tolerance_percent: float):
-    ranked = impacts(items)
+def _heatmap_figure(
+    items: list[dict], ranked: list[AlbImpact], title: str, days: list[str], tolerance_percent: float
+):
     rows_of = defaultdict(dict)
     for item in items:
         rows_of[item["load_balancer_arn"]][item["date"]] = item
@@ -228,11 +234,12 @@ def write_report(
         raise ValueError("--out must end in .png or .html")
     days = days or sorted({i["date"] for i in items})
     albs = {i["load_balancer_arn"] for i in items}
+    ranked = impacts(items)
     with plt.rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable, selectable
         fig = (
             _bars_figure(items, title, days)
             if len(albs) <= BARS_UP_TO
-            else _heatmap_figure(items, title, days, tolerance_percent)
+            else _heatmap_figure(items, ranked, title, days, tolerance_percent)
         )
         try:
             if suffix == ".png":
@@ -242,7 +249,7 @@ def write_report(
             fig.savefig(svg, format="svg")
         finally:
             plt.close(fig)
-    out.write_text(_page(items, title, svg.getvalue(), len(albs), days))
+    out.write_text(_page(items, ranked, title, svg.getvalue(), len(albs), days))
 
 
 def _status_counts(statuses: Counter) -> str:
@@ -255,11 +262,13 @@ def _money(value: float | None) -> str:
     return f"{value:+,.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:+.4f}"  # cents hide small ALBs
 
 
-def _page(items: list[dict], title: str, svg: str, alb_count: int, days: list[str]) -> str:
+def _page(
+    items: list[dict], ranked: list[AlbImpact], title: str, svg: str, alb_count: int, days: list[str]
+) -> str:
     counts = Counter(i["status"] for i in items)
     summary = ", ".join(f"{n} {html.escape(s)}" for s, n in counts.most_common())
     svg = svg[svg.index("<svg") :]  # drop the XML prolog and doctype: inline in HTML
-    ranked = impacts(items)
+    several_places = _several_places(items)
     top = [a for a in ranked if a.alerted_days or abs(a.delta_gb) > 0][:25]
     impact_rows = "\n".join(
         f"<tr><td>{n}</td><td class='name'>{html.escape(a.label)}</td><td>{_money(a.impact_usd)}</td>"
@@ -272,7 +281,7 @@ def _page(items: list[dict], title: str, svg: str, alb_count: int, days: list[st
         "<td>{delta:+.4f}</td><td>{pct}</td><td>{status}</td></tr>".format(
             cls=' class="alert"' if i["status"] in ALERTED else "",
             date=html.escape(i["date"]),
-            alb=html.escape(_label(i, len({(r.get("account_id"), r.get("region")) for r in items}) > 1)),
+            alb=html.escape(_label(i, several_places)),
             flow=i["flow_log_gb"],
             cur=i["cur_gb"],
             delta=i["delta_gb"],

@@ -14,9 +14,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from boto3.dynamodb.types import TypeDeserializer
+from aws_adapters.results_table import plain_item
 
-_deserialize = TypeDeserializer().deserialize
 STORE_FOLDER = ".albrecon"
 STORE_FILE = "store.sqlite"
 # Columns a person can query directly; `item` holds the whole result as the results table has it.
@@ -50,15 +49,6 @@ CREATE TABLE IF NOT EXISTS inventory (
 );
 CREATE TABLE IF NOT EXISTS received_events (event_key TEXT PRIMARY KEY);
 """
-
-
-def _plain(value):
-    """DynamoDB's Decimals as the results table adapter returns them: int or float."""
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return float(value) if value.as_tuple().exponent < 0 else int(value)
-    return value
 
 
 class LocalStore:
@@ -134,7 +124,7 @@ class LocalStore:
     def save_inventory(self, typed_items: list[dict]) -> None:
         rows = []
         for typed in typed_items:
-            item = {k: _plain(_deserialize(v)) for k, v in typed.items()}
+            item = plain_item(typed)
             rows.append(
                 (
                     item["eni_id"],

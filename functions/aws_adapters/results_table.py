@@ -26,6 +26,25 @@ def _plain(value):
     return value
 
 
+def plain_item(typed: dict) -> dict:
+    """A DynamoDB item (typed JSON) as plain values: numbers as int or float, not Decimal."""
+    return {k: _plain(_deserialize(v)) for k, v in typed.items()}
+
+
+def batch_write(dynamodb, table_name: str, requests: list[dict]) -> None:
+    """BatchWriteItem, 25 at a time, resending what DynamoDB leaves unprocessed (throttling)."""
+    for start in range(0, len(requests), 25):
+        pending = requests[start : start + 25]
+        for attempt in range(8):
+            answer = dynamodb.batch_write_item(RequestItems={table_name: pending})
+            pending = answer.get("UnprocessedItems", {}).get(table_name, [])
+            if not pending:
+                break
+            time.sleep(min(2.0, 0.05 * 2**attempt))
+        if pending:
+            raise RuntimeError(f"DynamoDB left {len(pending)} items of {table_name} unwritten after retries")
+
+
 class ResultsTable:
     def __init__(self, table_name: str, dynamodb=None) -> None:
         self.table_name = table_name
@@ -34,9 +53,7 @@ class ResultsTable:
     def _query(self, **arguments: object) -> list[dict]:
         items = []
         for page in self._dynamodb.get_paginator("query").paginate(TableName=self.table_name, **arguments):
-            items.extend(
-                {k: _plain(_deserialize(v)) for k, v in item.items()} for item in page.get("Items", [])
-            )
+            items.extend(plain_item(item) for item in page.get("Items", []))
         return items
 
     def items_of_day(self, day: str) -> list[dict]:
@@ -80,23 +97,10 @@ class ResultsTable:
             }
             for item in items
         ]
-        self._batch_write(puts)
+        batch_write(self._dynamodb, self.table_name, puts)
         stale = [arn for arn in self._arns_of_day(day) if arn not in keep]
         for arn in stale:
             self._dynamodb.delete_item(
                 TableName=self.table_name, Key={"date": {"S": day}, "load_balancer_arn": {"S": arn}}
             )
         return len(stale)
-
-    def _batch_write(self, requests: list[dict]) -> None:
-        """BatchWriteItem, 25 at a time, resending what DynamoDB leaves unprocessed (throttling)."""
-        for start in range(0, len(requests), 25):
-            pending = requests[start : start + 25]
-            for attempt in range(8):
-                answer = self._dynamodb.batch_write_item(RequestItems={self.table_name: pending})
-                pending = answer.get("UnprocessedItems", {}).get(self.table_name, [])
-                if not pending:
-                    break
-                time.sleep(min(2.0, 0.05 * 2**attempt))
-            if pending:
-                raise RuntimeError(f"DynamoDB left {len(pending)} results unwritten after retries")
