@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,8 +85,15 @@ def _load(text: str | None) -> Any:
 
 
 def run_execution(
-    sfn, state_machine_arn: str, execution_input: dict, name: str | None, timeout: float
+    sfn,
+    state_machine_arn: str,
+    execution_input: dict,
+    name: str | None,
+    timeout: float,
+    wait_for_end: Callable[[str, float], bool] | None = None,
 ) -> ExecutionReport:
+    """Starts an execution and follows it to its end: woken by ``wait_for_end`` (the runtime's
+    signal of an ended execution), else polling DescribeExecution."""
     execution_arn = sfn.start_execution(
         stateMachineArn=state_machine_arn,
         name=name or f"local-{uuid.uuid4()}",
@@ -100,7 +108,10 @@ def run_execution(
             sfn.stop_execution(executionArn=execution_arn, error="Local.Timeout", cause=f"over {timeout} s")
             description = sfn.describe_execution(executionArn=execution_arn)
             break
-        time.sleep(0.02)
+        if wait_for_end is not None:
+            wait_for_end(execution_arn, max(0.0, min(1.0, deadline - time.monotonic())))
+        else:
+            time.sleep(0.02)
     history = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         history.extend(page["events"])

@@ -43,6 +43,8 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   and its validator deep-copies the tree before touching it), and
   ``moto.dynamodb.parsing.validators.ActionCountValidator.traverse``: the one-clause-per-kind check
   made once at the root instead of at every nested node. Together about 30 % of a replayed event.
+- ``moto.stepfunctions.parser.backend.execution.BaseExecutionWorkerCommunication.terminated``:
+  wrapped to signal :class:`ExecutionEnds` once moto has recorded an execution's end.
 - ``moto.s3.models.S3Backend.put_object``: objects written to the stack's own buckets (the day's
   ENI table) are mirrored to files, so the embedded Athena reads what the Lambdas wrote.
 - ``moto.s3.models.S3Backend.list_objects_v2 / get_object``: the data directory's buckets
@@ -102,6 +104,7 @@ from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
 from .athena import AthenaEngine, AthenaError
 from .lambdas import FunctionError, LocalFunction
@@ -323,6 +326,26 @@ def _action_counts_of_the_whole_expression(validator: ActionCountValidator, node
     return validator.verify_action_counts(node)
 
 
+class ExecutionEnds:
+    """Set when moto's worker reflects an execution's end (its status, output, error) - so a local
+    run waits for that instead of polling DescribeExecution, whose answers (the whole input and
+    output, through moto's serializer) took the GIL from the execution itself."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ended: dict[str, threading.Event] = {}
+
+    def _event(self, execution_arn: str) -> threading.Event:
+        with self._lock:
+            return self._ended.setdefault(execution_arn, threading.Event())
+
+    def ended(self, execution_arn: str) -> None:
+        self._event(execution_arn).set()
+
+    def wait(self, execution_arn: str, timeout: float) -> bool:
+        return self._event(execution_arn).wait(timeout)
+
+
 @functools.lru_cache(maxsize=16)
 def _parsed_definition(definition: str):
     return _ORIGINAL_PARSE(definition)
@@ -347,6 +370,7 @@ def installed(
     functions: Callable[[], dict[str, LocalFunction]],
     faults: FaultInjector,
     retry_clock: RetryClock,
+    execution_ends: ExecutionEnds | None = None,
 ) -> Iterator[None]:
     """Installs every hook for the duration of the block."""
     lambda_lock = threading.Lock()  # functions share os.environ: one invocation at a time
@@ -476,6 +500,14 @@ def installed(
             mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed_definition))
         )
         stack.enter_context(mock.patch.object(botocore.session, "create_loader", _shared_loader))
+        if execution_ends is not None:
+            original_terminated = BaseExecutionWorkerCommunication.terminated
+
+            def terminated(communication: BaseExecutionWorkerCommunication) -> None:
+                original_terminated(communication)
+                execution_ends.ended(communication.execution.exec_arn)
+
+            stack.enter_context(mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminated))
         stack.enter_context(
             mock.patch.object(
                 UpdateExpressionParser,

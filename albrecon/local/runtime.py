@@ -98,6 +98,7 @@ class LocalAws:
             self.data_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-")))
         stack_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-stack-")))
         self.athena = AthenaEngine(Path(self.data_dir), stack_dir=stack_dir)
+        self.execution_ends = hooks.ExecutionEnds()
         self.retry_clock = hooks.RetryClock(
             scale=self.retry_delay_scale, timeout_scale=self.timeout_scale, wait_scale=self.wait_scale
         )
@@ -108,7 +109,9 @@ class LocalAws:
         os.environ.update(self._environment)
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         self._stack.enter_context(
-            hooks.installed(self.athena, lambda: self.functions, self.faults, self.retry_clock)
+            hooks.installed(
+                self.athena, lambda: self.functions, self.faults, self.retry_clock, self.execution_ends
+            )
         )
         try:
             self._provision()
@@ -274,6 +277,7 @@ class LocalAws:
             {} if execution_input is None else execution_input,
             name,
             timeout,
+            wait_for_end=self.execution_ends.wait,
         )
 
     def published_messages(self, topic_logical_id: str) -> list[dict]:

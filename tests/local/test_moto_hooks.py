@@ -76,3 +76,11 @@ def test_botocore_sessions_build_their_loader_through_create_loader():
     assert "create_loader(self.get_config_variable('data_path'))" in inspect.getsource(
         botocore.session.Session
     )
+
+
+def test_execution_end_is_reflected_through_the_worker_communication():
+    """hooks.ExecutionEnds is signalled from BaseExecutionWorkerCommunication.terminated."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+
+    assert "_reflect_execution_status" in inspect.getsource(BaseExecutionWorkerCommunication.terminated)
+    assert "exec_arn" in inspect.signature(Execution.__init__).parameters
