@@ -110,6 +110,10 @@ def _generate(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     started = time.perf_counter()
+    history = args.out / ".albrecon"  # the local stack of the data this overwrites: it would be stale
+    if history.is_dir():
+        shutil.rmtree(history)
+        print(f"Removed {history}: its inventory and results described the data this run replaces")
     truth = generate(spec, args.out)
     elapsed = time.perf_counter() - started
     print(

@@ -160,3 +160,15 @@ def test_demo_reconciles_a_week_and_writes_its_report(tmp_path, capsys):
     assert "The last day" in out and "payments-api" in out and "MISMATCH" in out.split("The last day")[1]
     text = report.read_text()
     assert text.count("MISSING_FLOW_LOGS") >= 1 and "search-api" in text
+
+
+def test_generating_again_into_a_directory_forgets_its_local_history(tmp_path, capsys):
+    """Event ids are stable, so a regenerated dataset with other ALBs would look already received."""
+    first = ["generate", "--out", str(tmp_path), "--date", "2026-03-30", "--records", "2000"]
+    assert _cli(capsys, *first, "--alb", "old:0123456789abcdef:2")[0] == 0
+    assert _cli(capsys, "local", "--data", str(tmp_path), "--date", "2026-03-30")[0] == 0
+    code, out, _ = _cli(capsys, *first, "--alb", "new:0123456789abcdef:2")
+    assert code == 0 and "Removed" in out
+    code, out, _ = _cli(capsys, "local", "--data", str(tmp_path), "--date", "2026-03-30", "--json")
+    assert code == 0
+    assert [r["load_balancer"] for r in json.loads(out)["results"]] == ["new"]
