@@ -32,9 +32,11 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   moto's own loop re-enters waiting until whole seconds have passed, so it is replaced, not scaled.
 - ``moto.sns.models.Topic.sent_notifications``: read to capture published messages.
 - ``moto.stepfunctions.parser.asl.parse.asl_parser.AmazonStateLanguageParser.parse``: memoised per
-  definition text. moto parses a definition (ANTLR, pure Python, ~0.5 s for ours) when the state
+  definition text. moto parses a definition (ANTLR, pure Python, ~0.2 s for ours) when the state
   machine is created and again for every execution; the parsed program holds no per-execution
-  state (that lives in the execution's environment), so one parse serves every execution.
+  state (that lives in the execution's environment), so one parse serves every execution. The
+  program is also pickled to the user's cache (``~/.cache/albrecon``), so a new process skips
+  the parse; moto's backend uses only the program of ``parse``'s (program, tree) answer.
 - ``botocore.session.create_loader``: memoised per data path, so the sessions of a run (boto3's
   default, moto's, the X-Ray SDK's) share one loader and its cache of the packaged JSON models
   instead of each parsing ``endpoints.json`` and the service models again (~0.2 s a run).
@@ -56,7 +58,11 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
+import pickle
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -64,6 +70,8 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any, ClassVar
 from unittest import mock
 
@@ -346,9 +354,32 @@ class ExecutionEnds:
         return self._event(execution_arn).wait(timeout)
 
 
+def _parse_cache_file(definition: str) -> Path:
+    """The user's own cache (never the data directory, which may come from anyone: it is a pickle),
+    keyed by the definition, moto's version and Python's."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "albrecon"
+    key = hashlib.sha256(f"{definition}|{version('moto')}|{sys.version}".encode()).hexdigest()
+    return root / f"asl-{key[:32]}.pickle"
+
+
 @functools.lru_cache(maxsize=16)
 def _parsed_definition(definition: str):
-    return _ORIGINAL_PARSE(definition)
+    """moto's ANTLR parse (~0.2 s, pure Python) once per machine per definition: the parsed
+    program is kept on disk; moto uses only the program, never the parse tree, for ours."""
+    cache = _parse_cache_file(definition)
+    try:
+        return pickle.loads(cache.read_bytes()), None  # noqa: S301 - written by the code below, in the user's cache
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError):
+        pass
+    program, tree = _ORIGINAL_PARSE(definition)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(cache)  # atomic: a concurrent run reads the old file or the whole new one
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        pass  # no cache: parsed again next time
+    return program, tree
 
 
 def _error_name(error_name: str) -> CustomErrorName | StatesErrorName:

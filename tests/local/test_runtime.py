@@ -114,3 +114,29 @@ def test_an_athena_query_over_262144_bytes_is_refused_by_the_engine(aws):
     assert "at most 262144" in refused.value.response["Error"]["Message"]
     fits = athena.start_query_execution(QueryString="SELECT 1" + " " * 262_136, WorkGroup="primary")
     assert fits["QueryExecutionId"]
+
+
+def test_a_new_process_runs_the_definition_parsed_by_an_earlier_one(tmp_path, monkeypatch):
+    """The parsed program is pickled to the user's cache; a later process (here: the in-process
+    memo cleared) runs from it, and a damaged cache file is parsed again, not trusted."""
+    from albrecon.local import hooks
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    parses = []
+    original = hooks._ORIGINAL_PARSE
+    monkeypatch.setattr(hooks, "_ORIGINAL_PARSE", lambda text: parses.append(1) or original(text))
+    outputs, parsed = [], []
+    for damage in (False, False, True):
+        hooks._parsed_definition.cache_clear()
+        if damage:
+            for cached in (tmp_path / "albrecon").glob("asl-*.pickle"):
+                cached.write_bytes(b"not a pickle")
+        with LocalAws(template=Template.load(MINI), parameters={"Greeting": "hi"}) as local:
+            report = local.start_execution("Machine", INPUT)
+        assert report.status == "SUCCEEDED", report.describe()
+        outputs.append(report.output["both"][1])
+        parsed.append(len(parses))
+    assert outputs == [[2, 4, 6]] * 3
+    assert parsed == [1, 1, 2]  # parsed, then read from the cache, then parsed again over the damage
+    assert len(list((tmp_path / "albrecon").glob("asl-*.pickle"))) == 1
+    hooks._parsed_definition.cache_clear()
