@@ -354,11 +354,16 @@ class ExecutionEnds:
         return self._event(execution_arn).wait(timeout)
 
 
+# The parsed program holds instances of this module's classes (the Athena task service): a cached
+# program is only valid for this very module.
+_THIS_MODULE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
 def _parse_cache_file(definition: str) -> Path:
     """The user's own cache (never the data directory, which may come from anyone: it is a pickle),
-    keyed by the definition, moto's version and Python's."""
+    keyed by the definition, this module, moto's version and Python's."""
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "albrecon"
-    key = hashlib.sha256(f"{definition}|{version('moto')}|{sys.version}".encode()).hexdigest()
+    key = hashlib.sha256(f"{definition}|{_THIS_MODULE}|{version('moto')}|{sys.version}".encode()).hexdigest()
     return root / f"asl-{key[:32]}.pickle"
 
 
