@@ -34,6 +34,7 @@ PROBLEM_STATUSES = frozenset(
         Status.FLOW_LOG_FORMAT_MISMATCH,
         Status.NO_CUR_DATA,
         Status.CUR_WITHOUT_RESOURCE_IDS,
+        Status.CUR_MONTHLY_GRANULARITY,
     }
 )
 ALERTED = frozenset({Status.MISMATCH, Status.MISSING_CUR, Status.MISSING_FLOW_LOGS}) | PROBLEM_STATUSES

@@ -125,6 +125,8 @@ def test_a_monthly_cur_is_diagnosed(scenario):
         run = pipeline.run(D)
     assert [p["kind"] for p in run.problems] == ["CUR_MONTHLY_GRANULARITY"]
     assert {r["status"] for r in run.results} == {"CUR_MONTHLY_GRANULARITY"}
+    [alert] = run.alerts  # a night that can compare nothing says so, as every run-level problem does
+    assert "CUR_MONTHLY_GRANULARITY" in alert["subject"] + alert["message"]
 
 
 def test_local_zone_and_outposts_usage_types_are_alb_egress(scenario):
