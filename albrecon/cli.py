@@ -193,18 +193,17 @@ def _local_days(args: argparse.Namespace):  # -> list[date] | None (one day, or 
 def _reconcile_range(pipeline, days) -> list:
     from tqdm import tqdm
 
+    from alb_egress.reconcile import ALERTED, Status
+
     runs = []
     with tqdm(total=len(days), unit="day", desc="reconcile", file=sys.stderr) as bar:
         for day in days:
             run = pipeline.run(day.isoformat())
             runs.append(run)
-            alerted = sum(1 for r in run.results if r["status"] not in QUIET_STATUSES)
+            alerted = sum(1 for r in run.results if Status(r["status"]) in ALERTED)
             bar.set_postfix_str(f"{day} {run.report.status}, {len(run.results)} ALBs, {alerted} alerted")
             bar.update(1)
     return runs
-
-
-QUIET_STATUSES = ("MATCH", "NO_TRAFFIC", "PENDING_CUR")
 
 
 def _print_range(runs: list, as_json: bool) -> None:
