@@ -6,40 +6,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aws_adapters.results_table import ResultsTable, batch_write
+from aws_adapters.results_table import ResultsTable
 
 from .events import read_event_files
 from .local.data_layout import stack_account_and_region
 from .local.execution import ExecutionReport
-from .local.lambdas import FunctionError
+from .local.replay import replay_events
 from .local.runtime import LocalAws
 from .local.store import LocalStore
 from .output import RESULT_FIELDS, results_table
 
 STATE_MACHINE = "ReconcileStateMachine"
 ALERT_TOPIC = "AlertTopic"
-
-
-def replay_events(
-    aws: LocalAws, events: list[dict], received: Callable[[dict], None] | None = None
-) -> dict[str, int]:
-    """Invokes the recorder with each event, as EventBridge would; returns the outcomes counted.
-    ``received`` is told of each event the recorder took (not of those it failed on)."""
-    outcomes: dict[str, int] = {}
-    for event in events:
-        try:
-            outcome = aws.invoke("EniRecorderFunction", event)["outcome"]
-            if received is not None:
-                received(event)
-        except FunctionError as error:
-            outcome = f"error: {error.error_type}"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
 
 
 def event_key(event: dict) -> str:
@@ -113,11 +95,7 @@ class LocalPipeline:
         try:
             if self.keep_history:
                 self.store = LocalStore(self.data_dir)
-                batch_write(
-                    self.aws.client("dynamodb"),
-                    self.aws.ref("EniInventoryTable"),
-                    [{"PutRequest": {"Item": item}} for item in self.store.inventory_items()],
-                )
+                self.aws.put_table_items("EniInventoryTable", self.store.inventory_items())
             self._replay_events()
         except BaseException:
             self.__exit__(None, None, None)
@@ -140,12 +118,8 @@ class LocalPipeline:
         received: list[str] = []
         self.replayed = replay_events(self.aws, events, lambda e: received.append(event_key(e)))
         if self.store is not None:
-            self.store.save_inventory(self._scan("EniInventoryTable"))
+            self.store.save_inventory(self.aws.table_items("EniInventoryTable"))
             self.store.mark_received(received)
-
-    def _scan(self, logical_id: str) -> list[dict]:
-        pages = self.aws.client("dynamodb").get_paginator("scan").paginate(TableName=self.aws.ref(logical_id))
-        return [item for page in pages for item in page.get("Items", [])]
 
     def run(self, day: str | None, execution_input: Any = None) -> DayRun:
         """Runs the state machine for ``day`` (``None``: as the schedule would) and collects its outcome."""

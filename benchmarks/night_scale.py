@@ -85,6 +85,8 @@ def main() -> int:
         f"{pipeline.replayed}"
     )
     print(f"state machine: {ran:.1f} s; whole local run {total:.1f} s")
+    slow = [f"{s.name} {s.duration_ms / 1000:.1f} s" for s in run.report.states if (s.duration_ms or 0) > 500]
+    print(f"states over 0.5 s: {', '.join(slow) or 'none'}")
     print(f"statuses: {dict(Counter(r['status'] for r in run.results))}; ALBs not exact: {len(wrong)}")
     print(
         f"largest state payload: {run.report.largest_payload_bytes:,} bytes (quota 262,144); "

@@ -290,5 +290,23 @@ class LocalAws:
             for mid, message, subject, attributes, _group in topic.sent_notifications
         ]
 
+    def table_items(self, logical_id: str) -> list[dict]:
+        """Every item of a stack table, in DynamoDB's typed JSON, read from moto's table itself:
+        the same items a Scan returns, without its serializer (~0.7 ms an item, 14 s at 20,000)."""
+        table = self._moto_table(logical_id)
+        return [item.to_json()["Attributes"] for item in table.all_items()]
+
+    def put_table_items(self, logical_id: str, items: list[dict]) -> None:
+        """Puts typed-JSON items into a stack table through moto's own PutItem model (its checks
+        of keys and types included), without BatchWriteItem's request round trips."""
+        table = self._moto_table(logical_id)
+        for item in items:
+            table.put_item(item)
+
+    def _moto_table(self, logical_id: str):
+        from moto.dynamodb.models import dynamodb_backends
+
+        return dynamodb_backends[self.account][self.region].get_table(self.ref(logical_id))
+
     def ref(self, logical_id: str) -> str:
         return self.resolver.ref(logical_id)

@@ -1,0 +1,157 @@
+"""moto's DynamoDB answers exactly the same with the local runtime's speed hooks as without them
+(albrecon/local/hooks.py: the UpdateExpression parse memo, the action-count check at the root,
+the depth-first walk, the pickle copy, the AttributeValue serializer and the projection)."""
+
+import os
+
+import boto3
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from albrecon.local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
+
+TABLE = "hooks-probe"
+
+
+def calls(dynamodb) -> list:
+    """Every kind of request the hooks touch, and requests moto refuses; what each answered."""
+    answers = []
+
+    def call(method: str, **kwargs):
+        try:
+            answer = getattr(dynamodb, method)(**kwargs)
+            answer.pop("ResponseMetadata", None)
+            answers.append((method, answer))
+        except ClientError as error:
+            answers.append((method, error.response["Error"]["Code"], error.response["Error"]["Message"]))
+
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "kind", "AttributeType": "S"},
+            {"AttributeName": "until", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByUntil",
+                "KeySchema": [
+                    {"AttributeName": "kind", "KeyType": "HASH"},
+                    {"AttributeName": "until", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    rich = {
+        "S": {"S": "text"},
+        "N": {"N": "12.50"},
+        "BOOL": {"BOOL": False},
+        "NULL": {"NULL": True},
+        "SS": {"SS": ["a", "b"]},
+        "NS": {"NS": ["1", "2"]},
+        "M": {"M": {"inner": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": True}}}]}}},
+        "B": {"B": b"\x00\xffbytes"},
+        "BS": {"BS": [b"one", b"two"]},
+        "E": {"S": ""},
+    }
+    for n in range(6):
+        names = {f"#a{i}": name for i, name in enumerate(sorted(rich))}
+        values = {f":v{i}": rich[name] for i, name in enumerate(sorted(rich))}
+        sets = [f"#a{i} = :v{i}" for i in range(len(rich))]
+        call(
+            "update_item",
+            TableName=TABLE,
+            Key={"id": {"S": f"item-{n}"}},
+            UpdateExpression="SET "
+            + ", ".join(sets)
+            + ", kind = :k, #u = if_not_exists(#d, :far) REMOVE gone",
+            ExpressionAttributeNames=names | {"#u": "until", "#d": "deleted"},
+            ExpressionAttributeValues=values | {":k": {"S": "app"}, ":far": {"S": "9999"}},
+            ReturnValues="ALL_NEW",
+        )
+        call(
+            "update_item",
+            TableName=TABLE,
+            Key={"id": {"S": f"item-{n}"}},
+            UpdateExpression="SET deleted = if_not_exists(deleted, :d), #u = if_not_exists(deleted, :d)",
+            ConditionExpression="attribute_exists(kind)" if n % 2 else "attribute_not_exists(kind)",
+            ExpressionAttributeNames={"#u": "until"},
+            ExpressionAttributeValues={":d": {"S": f"2026-11-2{n}"}},
+            ReturnValues="UPDATED_OLD",
+        )
+    # refused by moto's validator: two SET clauses, overlapping paths, a key attribute, a bad type
+    call(
+        "update_item",
+        TableName=TABLE,
+        Key={"id": {"S": "item-1"}},
+        UpdateExpression="SET a = :v SET b = :v",
+        ExpressionAttributeValues={":v": {"S": "1"}},
+    )
+    call(
+        "update_item",
+        TableName=TABLE,
+        Key={"id": {"S": "item-1"}},
+        UpdateExpression="SET a = :v, a.b = :v",
+        ExpressionAttributeValues={":v": {"S": "1"}},
+    )
+    call(
+        "update_item",
+        TableName=TABLE,
+        Key={"id": {"S": "item-1"}},
+        UpdateExpression="SET id = :v",
+        ExpressionAttributeValues={":v": {"S": "1"}},
+    )
+    call(
+        "update_item",
+        TableName=TABLE,
+        Key={"id": {"S": "item-1"}},
+        UpdateExpression="SET N = N + :v",
+        ExpressionAttributeValues={":v": {"S": "1"}},
+    )
+    call(
+        "update_item",
+        TableName=TABLE,
+        Key={"id": {"S": "item-2"}},
+        UpdateExpression="ADD NS :n DELETE SS :s",
+        ExpressionAttributeValues={":n": {"NS": ["7"]}, ":s": {"SS": ["a"]}},
+        ReturnValues="ALL_NEW",
+    )
+    call(
+        "update_item",
+        TableName=TABLE,
+        Key={"id": {"S": "item-3"}},
+        UpdateExpression="SET M.inner[1] = :v",
+        ExpressionAttributeValues={":v": {"N": "4"}},
+        ReturnValues="ALL_NEW",
+    )
+    call("get_item", TableName=TABLE, Key={"id": {"S": "item-3"}})
+    for projection in ("id, S, N, #m", "id, M.inner[2].deep, SS", "S, S"):
+        call(
+            "query",
+            TableName=TABLE,
+            IndexName="ByUntil",
+            KeyConditionExpression="kind = :k AND #u >= :s",
+            FilterExpression="attribute_exists(N)",
+            ProjectionExpression=projection,
+            ExpressionAttributeNames={"#u": "until", **({"#m": "M"} if "#m" in projection else {})},
+            ExpressionAttributeValues={":k": {"S": "app"}, ":s": {"S": "2026"}},
+            Limit=4,
+        )
+    call("scan", TableName=TABLE)
+    return answers
+
+
+def test_dynamodb_answers_the_same_with_and_without_the_hooks():
+    with mock_aws():
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        plain = calls(boto3.client("dynamodb", region_name="us-east-1"))
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS) as aws:
+        hooked = calls(aws.client("dynamodb"))
+    assert hooked == plain
+    # the probe itself reaches what it means to: items answered, errors refused, binary kept
+    kinds = [answer[0] if len(answer) == 2 else answer[1] for answer in plain]
+    assert kinds.count("ValidationException") >= 4 and kinds.count("ConditionalCheckFailedException") == 3
+    assert plain[-1][1]["Count"] == 6 and plain[-1][1]["Items"][0]["B"] == {"B": b"\x00\xffbytes"}
