@@ -47,7 +47,9 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   made once at the root instead of at every nested node. Together about 30 % of a replayed event.
 - ``moto.dynamodb.parsing.ast_nodes.DepthFirstTraverser.traverse``: the same depth-first walk as
   ``traverse_node_recursively``, with each node class's ``isinstance`` answers (``Node`` is an
-  ABC: every check went through ``abc.__instancecheck__``) looked up once per class, and
+  ABC: every check went through ``abc.__instancecheck__``) and its processor in the traverser's
+  ``_processing_map`` looked up once per class; ``OverlappingPathsValidator.traverse``: checked
+  once at the root, moto's walk only when the root fails (to raise moto's own error); and
   ``moto.dynamodb.parsing.validators.deepcopy``: a pickle round trip, which copies the same object
   graph (shared references and the parent cycles included) in C. Moto's update validator walks
   the tree ten times and copies it once per UpdateItem: together about 35 % of a replayed event.
@@ -59,6 +61,8 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
 - ``moto.dynamodb.models.dynamo_type.Item.project``: for a ProjectionExpression of distinct
   top-level names, the item is turned into plain JSON once instead of once per name (moto's
   ``find_nested_key`` and ``merge_dicts`` still pick the attributes); nested paths go to moto.
+- ``moto.dynamodb.models.dynamo_type.Item.__init__``: the same attributes and the same 405,000
+  byte check, as a running total instead of moto's re-summing of the whole item at each attribute.
 - ``moto.stepfunctions.parser.backend.execution.BaseExecutionWorkerCommunication.terminated``:
   wrapped to signal :class:`ExecutionEnds` once moto has recorded an execution's end.
 - ``moto.s3.models.S3Backend.put_object``: objects written to the stack's own buckets (the day's
@@ -97,12 +101,13 @@ from moto.awslambda.models import LambdaBackend
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.serialize import BaseJSONSerializer
+from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import dynamo_type
-from moto.dynamodb.models.utilities import find_nested_key
+from moto.dynamodb.models.utilities import bytesize, find_nested_key
 from moto.dynamodb.parsing import validators as dynamodb_validators
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
-from moto.dynamodb.parsing.validators import ActionCountValidator
+from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
 from moto.s3.models import S3Backend
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
@@ -354,32 +359,59 @@ def _action_counts_of_the_whole_expression(validator: ActionCountValidator, node
     return validator.verify_action_counts(node)
 
 
+_IS_NODE: dict[type, bool] = {}
+_PROCESSOR: dict[tuple[type, type], Any] = {}  # (traverser class, node class) -> processing key
+_NOT_PROCESSED = object()
+
+
 def _depth_first(traverser: DepthFirstTraverser, root):
-    """moto's ``traverse_node_recursively`` over the whole tree, with per-class isinstance answers."""
-    kinds = traverser.nodes_to_be_processed()
-    is_node: dict[type, bool] = {}
-    processed: dict[type, bool] = {}
+    """moto's ``traverse_node_recursively`` over the whole tree. A traverser class's
+    ``_processing_map`` keys (and so which of them ``process`` picks for a node class) and
+    ``isinstance(node, Node)`` are the same for every node of a class: looked up once per class."""
+    traverser_class = type(traverser)
+    processing_map = traverser._processing_map()
+    own_process = traverser_class.process is not DepthFirstTraverser.process
+    base = DepthFirstTraverser
+    pre_processing = traverser_class.pre_processing_of_child is not base.pre_processing_of_child
+
+    def processor_key(cls: type):
+        key = (traverser_class, cls)
+        if key not in _PROCESSOR:  # moto's `process`: the first class in the map's order that matches
+            matching = [k for k in processing_map if issubclass(cls, k)]
+            _PROCESSOR[key] = matching[0] if matching else _NOT_PROCESSED
+        return _PROCESSOR[key]
 
     def walk(node, child_id: int = -1):
         cls = type(node)
-        if cls not in is_node:
-            is_node[cls] = isinstance(node, Node)
-        if is_node[cls]:
+        if cls not in _IS_NODE:
+            _IS_NODE[cls] = isinstance(node, Node)
+        if _IS_NODE[cls]:
             parent_node = node.parent
-            if node.children is not None:
-                for i, child_node in enumerate(node.children):
-                    traverser.pre_processing_of_child(node, i)
+            children = node.children
+            if children is not None:
+                for i, child_node in enumerate(children):
+                    if pre_processing:
+                        traverser.pre_processing_of_child(node, i)
                     walk(child_node, i)
-            if cls not in processed:
-                processed[cls] = isinstance(node, kinds)
-            if processed[cls]:
-                node = traverser.process(node)
+            key = processor_key(cls)
+            if key is not _NOT_PROCESSED:
+                node = traverser.process(node) if own_process else processing_map[key](node)
                 node.parent = parent_node
                 if parent_node:
                     parent_node.children[child_id] = node
         return node
 
     return walk(root)
+
+
+def _overlapping_paths_checked_at_the_root(validator: OverlappingPathsValidator, root):
+    """moto checks every nested UpdateExpression node (quadratic in the actions). A subtree's
+    actions are a subset of the root's, so when the root passes every subtree passes; when it
+    does not, moto's own bottom-up walk runs, to raise exactly the error moto raises."""
+    try:
+        return validator.check_for_overlapping_paths(root)
+    except Exception:
+        return _depth_first(validator, root)
 
 
 def _copy_by_pickle(value: Any) -> Any:
@@ -426,6 +458,23 @@ def _json_structure(serializer: BaseJSONSerializer, serialized, value, shape, ke
 
 
 _ORIGINAL_PROJECT = dynamo_type.Item.project
+_ITEM_SIZE_LIMIT = 405000  # moto's LimitedSizeDict: "between 409 and 410KB" measured on AWS
+
+
+def _new_item(item: dynamo_type.Item, hash_key, range_key, attrs: dict[str, Any]) -> None:
+    """moto's ``Item.__init__``. Its LimitedSizeDict sums every key and value again at each
+    insertion (quadratic in the attributes); into a new dict, with distinct keys, a running total
+    is that same sum at every step, so the same insertion raises the same ItemSizeTooLarge."""
+    item.hash_key = hash_key
+    item.range_key = range_key
+    item.attrs = dynamo_type.LimitedSizeDict()
+    total = 0
+    for key, value in attrs.items():
+        typed = dynamo_type.DynamoType(value)
+        total += bytesize(key) + typed.size()
+        if total > _ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        dict.__setitem__(item.attrs, key, typed)
 
 
 def _project(item: dynamo_type.Item, projection_expressions: list[list[str]]) -> dynamo_type.Item:
@@ -662,9 +711,13 @@ def installed(
             mock.patch.object(ActionCountValidator, "traverse", _action_counts_of_the_whole_expression)
         )
         stack.enter_context(mock.patch.object(DepthFirstTraverser, "traverse", _depth_first))
+        stack.enter_context(
+            mock.patch.object(OverlappingPathsValidator, "traverse", _overlapping_paths_checked_at_the_root)
+        )
         stack.enter_context(mock.patch.object(dynamodb_validators, "deepcopy", _copy_by_pickle))
         stack.enter_context(
             mock.patch.object(BaseJSONSerializer, "_serialize_type_structure", _json_structure)
         )
         stack.enter_context(mock.patch.object(dynamo_type.Item, "project", _project))
+        stack.enter_context(mock.patch.object(dynamo_type.Item, "__init__", _new_item))
         yield

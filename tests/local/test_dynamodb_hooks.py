@@ -1,6 +1,7 @@
 """moto's DynamoDB answers exactly the same with the local runtime's speed hooks as without them
 (albrecon/local/hooks.py: the UpdateExpression parse memo, the action-count check at the root,
-the depth-first walk, the pickle copy, the AttributeValue serializer and the projection)."""
+the depth-first walk, the overlapping-paths check, the pickle copy, the AttributeValue
+serializer, the projection and the item size check)."""
 
 import os
 
@@ -128,6 +129,17 @@ def calls(dynamodb) -> list:
         ReturnValues="ALL_NEW",
     )
     call("get_item", TableName=TABLE, Key={"id": {"S": "item-3"}})
+    # moto's item size limit (405,000 bytes): just under it, just over it, and over it only at the end
+    for n, sizes in enumerate(([200_000, 204_000], [200_000, 205_000], [100_000] * 3 + [110_000])):
+        item = {"id": {"S": f"big-{n}"}} | {f"part{i}": {"S": "x" * size} for i, size in enumerate(sizes)}
+        call("put_item", TableName=TABLE, Item=item)
+    call(
+        "update_item",
+        TableName=TABLE,
+        Key={"id": {"S": "big-0"}},
+        UpdateExpression="SET more = :v",
+        ExpressionAttributeValues={":v": {"S": "y" * 2_000}},
+    )
     for projection in ("id, S, N, #m", "id, M.inner[2].deep, SS", "S, S"):
         call(
             "query",
@@ -154,4 +166,12 @@ def test_dynamodb_answers_the_same_with_and_without_the_hooks():
     # the probe itself reaches what it means to: items answered, errors refused, binary kept
     kinds = [answer[0] if len(answer) == 2 else answer[1] for answer in plain]
     assert kinds.count("ValidationException") >= 4 and kinds.count("ConditionalCheckFailedException") == 3
-    assert plain[-1][1]["Count"] == 6 and plain[-1][1]["Items"][0]["B"] == {"B": b"\x00\xffbytes"}
+    assert [answer[1] for answer in plain if answer[0] == "put_item"] == [
+        {},
+        "ValidationException",
+        "ValidationException",
+    ]
+    scanned = {item["id"]["S"]: item for item in plain[-1][1]["Items"]}
+    assert len(scanned) == 7 and scanned["item-0"]["B"] == {"B": b"\x00\xffbytes"}
+    updates = [answer for answer in plain if answer[0] == "update_item"]
+    assert "size" in updates[-1][2]  # SET more = ... would take big-0 over the limit
