@@ -19,8 +19,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from alb_egress.cloudtrail import MalformedEvent, change_from_event
-
 from .lambdas import FunctionError
 from .runtime import LocalAws
 
@@ -77,6 +75,8 @@ def _tell_received(received: Callable[[dict], None] | None, events: list[dict], 
 
 def _eni_of(event: dict) -> str | None:
     """The ENI whose item the event may write; None when it writes no item."""
+    from alb_egress.cloudtrail import MalformedEvent, change_from_event  # pydantic: only when replaying
+
     try:
         return getattr(change_from_event(event), "eni_id", None)
     except MalformedEvent:

@@ -84,3 +84,27 @@ def test_execution_end_is_reflected_through_the_worker_communication():
 
     assert "_reflect_execution_status" in inspect.getsource(BaseExecutionWorkerCommunication.terminated)
     assert "exec_arn" in inspect.signature(Execution.__init__).parameters
+
+
+def test_moto_loads_its_service_models_through_its_module_create_loader():
+    """hooks: moto.core.utils.create_loader is shared (one loader, one listing of the services)."""
+    from moto.core import utils
+
+    assert "loader = create_loader()" in inspect.getsource(utils._load_service_model)
+
+
+def test_dynamodb_internals_the_speed_hooks_replace():
+    """hooks: the validator copies with the module's deepcopy, walks with traverse, sizes items
+    in LimitedSizeDict, projects with find_nested_key; the JSON serializer has the method replaced."""
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.parsing import ast_nodes, validators
+
+    assert "self.node_to_validate = deepcopy(expression)" in inspect.getsource(validators.Validator.__init__)
+    assert "return self.traverse_node_recursively(node)" in inspect.getsource(
+        ast_nodes.DepthFirstTraverser.traverse
+    )
+    assert "405000" in inspect.getsource(dynamo_type.LimitedSizeDict.__setitem__)
+    assert "self.attrs = LimitedSizeDict()" in inspect.getsource(dynamo_type.Item.__init__)
+    assert "find_nested_key(expr, self.to_regular_json())" in inspect.getsource(dynamo_type.Item.project)
+    assert "_serialize_type_structure" in vars(BaseJSONSerializer)
