@@ -133,7 +133,11 @@ class AthenaEngine:
         self.tables: dict[tuple[str, str], TableDef] = {}
         self.executions: dict[str, QueryExecutionRecord] = {}
         # Every core reads the day's files (gzip text and Parquet alike), as Athena fans out.
-        self._db = duckdb.connect(":memory:", config={"threads": threads or os.cpu_count() or 1})
+        self._root = duckdb.connect(":memory:", config={"threads": threads or os.cpu_count() or 1})
+        # Queries run concurrently, as on Athena (the night's flow-log and CUR queries are
+        # branches of one Parallel state): each thread has its own DuckDB connection to the one
+        # database, so its temp views and reject tables are its own. The catalog is locked.
+        self._connections = threading.local()
         self._lock = threading.Lock()
         # Tests: queries whose text this accepts stay RUNNING for ever (a stuck query).
         self.hold_running: Callable[[str], bool] | None = None
@@ -254,11 +258,17 @@ class AthenaEngine:
         )["QueryExecutionId"]
         return self.executions[query_id]
 
+    @property
+    def _db(self) -> duckdb.DuckDBPyConnection:
+        connection = getattr(self._connections, "db", None)
+        if connection is None:
+            connection = self._connections.db = self._root.cursor()
+        return connection
+
     def run(self, record: QueryExecutionRecord) -> None:
         began = time.perf_counter()
         try:
-            with self._lock:
-                self._dispatch(record)
+            self._dispatch(record)
             record.state = "SUCCEEDED"
         except AthenaError as error:
             record.state, record.error = "FAILED", error
@@ -275,7 +285,8 @@ class AthenaEngine:
         alter = _ALTER_ADD_PARTITION_RE.match(sql)
         if alter:
             record.statement_type = "DDL"
-            self._add_partitions(alter, record.database)
+            with self._lock:
+                self._add_partitions(alter, record.database)
             return
         try:
             statements = sqlglot.parse(sql, read="athena")
@@ -286,10 +297,12 @@ class AthenaEngine:
         statement = statements[0]
         if isinstance(statement, exp.Create):
             record.statement_type = "DDL"
-            self._create(statement, record.database)
+            with self._lock:
+                self._create(statement, record.database)
         elif isinstance(statement, exp.Drop):
             record.statement_type = "DDL"
-            self._drop(statement, record.database)
+            with self._lock:
+                self._drop(statement, record.database)
         elif isinstance(statement, exp.Query):
             self._select(statement, record)
         else:
@@ -399,8 +412,21 @@ class AthenaEngine:
 
     def _select(self, query: exp.Query, record: QueryExecutionRecord) -> None:
         self._db.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-        scanned = 0
         common_tables = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+        with self._lock:  # the catalog's tables and partitions, read into this thread's views
+            scanned = self._bind_tables(query, record, common_tables)
+        duck_sql = query.sql(dialect="duckdb")
+        cursor = self._db.execute(duck_sql)
+        record.columns = [
+            (d[0], DUCKDB_TO_ATHENA.get(str(d[1]).split("(")[0], "varchar")) for d in cursor.description
+        ]
+        record.rows = cursor.fetchall()
+        record.data_scanned_bytes = scanned
+        record.malformed_lines = self._malformed_lines()
+
+    def _bind_tables(self, query: exp.Query, record: QueryExecutionRecord, common_tables: set[str]) -> int:
+        """Replaces each catalog table of the query by a view over its (pruned) files; returns bytes."""
+        scanned = 0
         for position, node in enumerate(list(query.find_all(exp.Table))):
             if not node.db and node.name.lower() in common_tables:
                 continue  # a WITH query's own name, not a catalog table
@@ -418,14 +444,7 @@ class AthenaEngine:
                 "alias", node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
             )
             node.replace(replacement)
-        duck_sql = query.sql(dialect="duckdb")
-        cursor = self._db.execute(duck_sql)
-        record.columns = [
-            (d[0], DUCKDB_TO_ATHENA.get(str(d[1]).split("(")[0], "varchar")) for d in cursor.description
-        ]
-        record.rows = cursor.fetchall()
-        record.data_scanned_bytes = scanned
-        record.malformed_lines = self._malformed_lines()
+        return scanned
 
     def _pruned_partitions(self, table: TableDef, node: exp.Table) -> list[tuple[tuple, str]] | None:
         """Partitions selected by the enclosing WHERE's conjuncts on partition columns only.

@@ -103,3 +103,41 @@ def test_results_of_a_failed_query_are_refused(engine):
 def test_unpartitioned_reads_are_flagged(engine):
     record = engine.execute("SELECT count(*) FROM db.flows")
     assert record.unpruned_tables == ["db.flows"] and record.rows == [(5,)]
+
+
+def test_queries_in_two_threads_run_at_once_each_over_its_own_tables(engine, tmp_path, monkeypatch):
+    """As on Athena, the night's flow-log and CUR queries run concurrently; each thread's views
+    of the catalog's files are its own (both queries bind their table as `__athena_0`)."""
+    import threading
+
+    from sqlglot import exp
+
+    folder = tmp_path / "s3" / "bucket" / "other" / "2026" / "11" / "20"
+    folder.mkdir(parents=True)
+    (folder / "b.log.gz").write_bytes(gzip.compress(b"interface-id bytes start\neni-09999999 7 1795132800\n"))
+    assert engine.execute(FLOW_DDL.replace("flows", "others").replace("logs/", "other/")).state == "SUCCEEDED"
+    ddl = "ALTER TABLE db.others ADD PARTITION (`date`='2026-11-20') LOCATION 's3://bucket/other/2026/11/20/'"
+    assert engine.execute(ddl).state == "SUCCEEDED"
+
+    both_bound = threading.Barrier(2, timeout=10)
+    original_sql = exp.Expression.sql
+
+    def sql_once_both_are_bound(self, dialect=None, **options):  # the engine's last step before DuckDB
+        whole_query = isinstance(self, exp.Query) and self.parent is None
+        if dialect == "duckdb" and whole_query and threading.current_thread().name.startswith("query-"):
+            both_bound.wait()
+        return original_sql(self, dialect=dialect, **options)
+
+    monkeypatch.setattr(exp.Expression, "sql", sql_once_both_are_bound)
+    answers = {}
+
+    def query(table: str) -> None:
+        record = engine.execute(f"SELECT sum(bytes) AS b FROM db.{table} WHERE \"date\" = DATE '2026-11-20'")
+        answers[table] = (record.state, record.rows)
+
+    threads = [threading.Thread(target=query, args=(t,), name=f"query-{t}") for t in ("flows", "others")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == {"flows": ("SUCCEEDED", [(150,)]), "others": ("SUCCEEDED", [(7,)])}
