@@ -95,11 +95,18 @@ def cur_covers_day(covered_until: str | None, day: date) -> bool:
     return format_instant(reached) >= day_bounds(day)[1]
 
 
-def classify(flow_gb: float, cur_gb: float, cur_covers_day: bool, thresholds: Thresholds) -> Status:
+def classify(
+    flow_gb: float, cur_gb: float, cur_covers_day: bool, thresholds: Thresholds, flow_logged: bool = True
+) -> Status:
+    """``flow_logged``: the ALB's ENIs have at least one flow-log record starting in D (any
+    direction or status: an ENI whose flow log is on logs NODATA when idle)."""
     if flow_gb == 0 and cur_gb == 0:
         return Status.NO_TRAFFIC
     if not cur_covers_day:
         return Status.PENDING_CUR  # comparing against a partial day would raise false alarms
+    if not flow_logged:
+        # Billed, and not one record of its ENIs: nothing was measured, however small the bill.
+        return Status.MISSING_FLOW_LOGS
     allowed = max(thresholds.min_delta_gb, thresholds.tolerance_percent / 100 * max(flow_gb, cur_gb))
     if abs(flow_gb - cur_gb) <= allowed:
         return Status.MATCH
@@ -123,7 +130,8 @@ def reconcile_day(
     """Every in-scope ALB with ENIs on ``day`` or CUR usage on ``day``, sorted by name and ARN.
 
     ``eni_counts``: ARN -> ENIs of the day's ENI table; ``egress_by_alb``: ARN -> (internet egress
-    bytes, SKIPDATA records[, CloudFront bytes, other AWS service bytes]) from the flow-log query;
+    bytes, SKIPDATA records[, CloudFront bytes, other AWS service bytes]) from the flow-log query,
+    which has a row for every ALB whose ENIs logged any record in D;
     ``cur_by_alb``: ARN -> (GB, unblended cost) from the CUR query (every ALB AWS billed: a
     consolidated bill holds every account's).
     """
@@ -135,6 +143,7 @@ def reconcile_day(
         flow_bytes, skipdata, cloudfront, aws_service = (*egress_by_alb.get(arn, (0, 0)), 0, 0)[:4]
         cur_gb, cur_cost, inter_region = (*cur_by_alb.get(arn, (0.0, 0.0)), 0.0)[:3]
         flow_gb = flow_bytes / BYTES_PER_GB
+        flow_logged = arn in egress_by_alb  # the query has a row for every ALB with any record in D
         delta_gb = flow_gb - cur_gb
         rate = cur_cost / cur_gb if cur_gb > 0 else None
         results.append(
@@ -151,7 +160,7 @@ def reconcile_day(
                 cur_unblended_cost=float(cur_cost),
                 delta_gb=delta_gb,
                 delta_pct=100 * delta_gb / cur_gb if cur_gb > 0 else None,
-                status=classify(flow_gb, cur_gb, cur_covers_day, thresholds),
+                status=classify(flow_gb, cur_gb, cur_covers_day, thresholds, flow_logged=flow_logged),
                 skipdata_records=int(skipdata),
                 effective_rate_usd_per_gb=rate,
                 estimated_impact_usd=delta_gb * rate if rate is not None else None,

@@ -8,7 +8,7 @@ import pytest
 
 from albrecon.generator.dataset import GIB, AlbSpec
 
-from .conftest import DAY, results_by_name
+from .conftest import DAY, parameters, results_by_name
 
 pytestmark = pytest.mark.slow
 D = DAY.isoformat()
@@ -86,6 +86,21 @@ def test_missing_flow_logs(scenario):
         no_logs["status"] == "MISSING_FLOW_LOGS" and no_logs["flow_log_bytes"] == 0 and no_logs["cur_gb"] > 0
     )
     assert "no-logs  —  MISSING_FLOW_LOGS" in run.alerts[0]["message"]
+
+
+def test_a_small_alb_whose_enis_logged_nothing_is_not_a_match(scenario):
+    """Billed less than MinDeltaGB, but not one flow-log record of its ENIs: nothing was measured,
+    so the bill cannot be called matched."""
+    data = scenario(
+        albs=[ALB_BILLED, AlbSpec("tiny-no-logs", "00000000000000dd", enis=2, flow_logs=False, weight=0.0002)]
+    )
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    tiny = results_by_name(run)["tiny-no-logs"]
+    assert "MinDeltaGB" not in parameters(data.root)  # the template's default, 0.01 GB
+    assert 0 < tiny["cur_gb"] < 0.01
+    assert tiny["status"] == "MISSING_FLOW_LOGS" and tiny["flow_log_bytes"] == 0
+    assert "tiny-no-logs  —  MISSING_FLOW_LOGS" in run.alerts[0]["message"]
 
 
 def test_no_enis_on_the_day_succeeds_quietly(scenario):

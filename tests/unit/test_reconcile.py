@@ -27,6 +27,28 @@ def test_classification(flow, cur, covers, status):
     assert classify(flow, cur, covers, T) is status
 
 
+@pytest.mark.parametrize(
+    "flow,cur,covers,status",
+    [
+        (0.0, 0.004, True, Status.MISSING_FLOW_LOGS),  # billed, within MinDeltaGB, nothing measured
+        (0.0, 0.004, False, Status.PENDING_CUR),
+        (0.0, 0.0, True, Status.NO_TRAFFIC),  # billed nothing: nothing to doubt
+    ],
+)
+def test_an_alb_whose_enis_logged_no_record_is_never_a_match(flow, cur, covers, status):
+    assert classify(flow, cur, covers, T, flow_logged=False) is status
+
+
+def test_records_without_egress_still_compare_within_the_thresholds():
+    """A row of the flow-log query with no egress (only ingress, REJECT or NODATA records) means
+    the ENIs are logged: a bill of 4 MB is then within MinDeltaGB. No row means none was."""
+    day, enis = date(2026, 11, 20), {ARN.format("logged"): 2, ARN.format("unlogged"): 2}
+    egress = {ARN.format("logged"): (0, 0, 0, 0)}
+    cur = {ARN.format("logged"): (0.004, 0.0004), ARN.format("unlogged"): (0.004, 0.0004)}
+    statuses = {r.load_balancer: r.status for r in reconcile_day(day, enis, egress, cur, True, _scope(), T)}
+    assert statuses == {"logged": Status.MATCH, "unlogged": Status.MISSING_FLOW_LOGS}
+
+
 def test_tolerance_edges_are_inclusive():
     assert classify(100.0, 101.0, True, T) is Status.MATCH  # |1.0| <= 1 % of 101
     assert classify(1.0, 1.01, True, T) is Status.MATCH  # 0.01 GB = MinDeltaGB
