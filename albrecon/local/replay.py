@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import traceback
+import warnings
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -46,13 +48,21 @@ def replay_events(
 ) -> dict[str, int]:
     """Invokes the recorder with each event; returns the outcomes counted. ``received`` is told of
     each event the recorder took (not of those it failed on). ``processes``: default every core."""
-    processes = processes or len(os.sched_getaffinity(0))
+    processes = processes or _usable_cores()
     if processes < 2 or len(events) < PARALLEL_FROM_EVENTS or aws.faults.faults:
         # Faults are injected on the Nth call of an action: only one process counts calls exactly.
         part = _replay(aws, events)
         _tell_received(received, events, part.received)
         return dict(part.outcomes)
     return _replay_in_parts(aws, events, received, processes)
+
+
+def _usable_cores() -> int:
+    """Cores this process may use, on Linux; elsewhere 1. Parts are forks of this process, and a
+    fork is only safe where it is the platform's own way (macOS's frameworks refuse to be forked)."""
+    if not sys.platform.startswith("linux"):
+        return 1
+    return len(os.sched_getaffinity(0))
 
 
 def _replay(aws: LocalAws, events: list[dict]) -> _PartReplayed:
@@ -87,23 +97,29 @@ def _replay_in_parts(
     aws: LocalAws, events: list[dict], received: Callable[[dict], None] | None, processes: int
 ) -> dict[str, int]:
     parts: list[list[dict]] = [[] for _ in range(processes)]
+    enis_of_parts: list[set[str]] = [set() for _ in range(processes)]
     unrouted: list[dict] = []
     for event in events:
         eni_id = _eni_of(event)
         if eni_id is None:
             unrouted.append(event)
         else:
-            parts[zlib.crc32(eni_id.encode()) % processes].append(event)
+            part = zlib.crc32(eni_id.encode()) % processes
+            parts[part].append(event)
+            enis_of_parts[part].add(eni_id)
 
     context = multiprocessing.get_context("fork")  # the child inherits the embedded AWS as it is
     children = []
-    for events_of_part in parts[1:]:
+    for events_of_part, enis in zip(parts[1:], enis_of_parts[1:], strict=True):
         receiving, sending = context.Pipe(duplex=False)
-        enis = {_eni_of(event) for event in events_of_part}
         child = context.Process(
             target=_replay_part_in_child, args=(aws, events_of_part, enis, sending), daemon=True
         )
-        child.start()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns of forking a process with threads (DuckDB's); a part touches only
+            # the recorder and the embedded DynamoDB and SQS, none of which those threads hold.
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            child.start()
         sending.close()
         children.append((child, receiving, events_of_part))
 
@@ -137,7 +153,7 @@ def _replay_in_parts(
     return dict(outcomes)
 
 
-def _replay_part_in_child(aws: LocalAws, events: list[dict], enis: set[str | None], sending) -> None:
+def _replay_part_in_child(aws: LocalAws, events: list[dict], enis: set[str], sending) -> None:
     try:
         recorder = aws.functions[RECORDER]
         printed_before = len(recorder.stdout)
