@@ -104,9 +104,9 @@ def _replay_in_parts(
         if eni_id is None:
             unrouted.append(event)
         else:
-            part = zlib.crc32(eni_id.encode()) % processes
-            parts[part].append(event)
-            enis_of_parts[part].add(eni_id)
+            which = zlib.crc32(eni_id.encode()) % processes
+            parts[which].append(event)
+            enis_of_parts[which].add(eni_id)
 
     context = multiprocessing.get_context("fork")  # the child inherits the embedded AWS as it is
     children = []
