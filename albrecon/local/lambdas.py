@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import importlib
 import io
 import json
 import os
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -78,13 +78,51 @@ class LocalFunction:
         with _environment(self.environment), _on_path(self.code_dir):
             handler = getattr(importlib.import_module(module_name), function_name)
             try:
-                with contextlib.redirect_stdout(printed):
+                with _stdout_of_this_thread(printed):
                     result = handler(payload, context)
             except Exception as error:
                 raise FunctionError(type(error).__name__, str(error)) from error
             finally:
                 self.stdout.extend(printed.getvalue().splitlines())
         return json.loads(json.dumps(result, default=str)) if result is not None else None
+
+
+class _ThreadStdout(io.TextIOBase):
+    """``sys.stdout`` while a handler runs: what its thread prints is the function's output; what
+    other threads print - the CLI following an execution from the main thread - goes where it went
+    before. (``contextlib.redirect_stdout`` swaps stdout for every thread, so progress lines the
+    CLI printed while a state's Lambda ran were lost in that function's output.) An object that
+    kept this stream beyond the invocation - a logger made on import - writes to the function's
+    buffer, as it did before."""
+
+    def __init__(self, previous, buffer: io.StringIO) -> None:
+        self._previous = previous
+        self._buffer = buffer
+        self._thread = threading.get_ident()
+        self.active = True
+
+    def _target(self):
+        if self.active and threading.get_ident() != self._thread:
+            return self._previous
+        return self._buffer
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+
+@contextmanager
+def _stdout_of_this_thread(buffer: io.StringIO):
+    previous = sys.stdout
+    stream = _ThreadStdout(previous, buffer)
+    sys.stdout = stream
+    try:
+        yield
+    finally:
+        stream.active = False
+        sys.stdout = previous
 
 
 def functions_from_template(template: Template, resolver: Resolver) -> dict[str, LocalFunction]:
