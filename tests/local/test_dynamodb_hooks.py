@@ -84,34 +84,14 @@ def calls(dynamodb) -> list:
             ReturnValues="UPDATED_OLD",
         )
     # refused by moto's validator: two SET clauses, overlapping paths, a key attribute, a bad type
-    call(
-        "update_item",
-        TableName=TABLE,
-        Key={"id": {"S": "item-1"}},
-        UpdateExpression="SET a = :v SET b = :v",
-        ExpressionAttributeValues={":v": {"S": "1"}},
-    )
-    call(
-        "update_item",
-        TableName=TABLE,
-        Key={"id": {"S": "item-1"}},
-        UpdateExpression="SET a = :v, a.b = :v",
-        ExpressionAttributeValues={":v": {"S": "1"}},
-    )
-    call(
-        "update_item",
-        TableName=TABLE,
-        Key={"id": {"S": "item-1"}},
-        UpdateExpression="SET id = :v",
-        ExpressionAttributeValues={":v": {"S": "1"}},
-    )
-    call(
-        "update_item",
-        TableName=TABLE,
-        Key={"id": {"S": "item-1"}},
-        UpdateExpression="SET N = N + :v",
-        ExpressionAttributeValues={":v": {"S": "1"}},
-    )
+    for refused in ("SET a = :v SET b = :v", "SET a = :v, a.b = :v", "SET id = :v", "SET N = N + :v"):
+        call(
+            "update_item",
+            TableName=TABLE,
+            Key={"id": {"S": "item-1"}},
+            UpdateExpression=refused,
+            ExpressionAttributeValues={":v": {"S": "1"}},
+        )
     call(
         "update_item",
         TableName=TABLE,
