@@ -68,6 +68,15 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   byte check, as a running total instead of moto's re-summing of the whole item at each attribute.
 - ``moto.stepfunctions.parser.backend.execution.BaseExecutionWorkerCommunication.terminated``:
   wrapped to signal :class:`ExecutionEnds` once moto has recorded an execution's end.
+- ``boto_client_for`` as named in the ``moto.stepfunctions`` modules that import it (the Lambda,
+  SNS, ... integrations; the Athena one here): one client per region and service while the hooks
+  are in place, instead of a new boto3 client for every task (twice per Athena ``.sync`` task).
+- ``parse`` as named in ``moto.stepfunctions.parser.asl.utils.json_path`` and ``...common.path.
+  result_path``: memoised per path. jsonpath_ng builds a new PLY parser for every parse, and moto
+  parses a state's paths again at every visit; a parsed path is only read afterwards.
+- ``moto.kms.models.generate_private_key``: a key's private key is made when Sign, Verify or
+  GetPublicKey first uses it, not when the key is created (moto makes an RSA-2048 key even for a
+  symmetric key; DynamoDB's default encryption creates one: 10-100 ms of every run).
 - ``moto.s3.models.S3Backend.put_object``: objects written to the stack's own buckets (the day's
   ENI table) are mirrored to files, so the embedded Athena reads what the Lambdas wrote.
 - ``moto.s3.models.S3Backend.list_objects_v2 / get_object``: the data directory's buckets
@@ -113,6 +122,7 @@ from moto.dynamodb.parsing import validators as dynamodb_validators
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
+from moto.kms import models as kms_models
 from moto.s3.models import S3Backend
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
@@ -126,6 +136,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
@@ -140,6 +151,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resou
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
@@ -245,8 +257,8 @@ class StateTaskServiceAthena(state_task_service_callback.StateTaskServiceCallbac
         return self._PARAMETERS.get(self.resource.api_action.lower())
 
     def _client(self, resource_runtime_part, state_credentials):
-        return boto_client_for(
-            service="athena", region=resource_runtime_part.region, state_credentials=state_credentials
+        return _integration_client(
+            region=resource_runtime_part.region, service="athena", state_credentials=state_credentials
         )
 
     def _from_error(self, env, ex: Exception) -> FailureEvent:
@@ -556,6 +568,70 @@ def _error_name(error_name: str) -> CustomErrorName | StatesErrorName:
     return CustomErrorName(error_name=error_name)
 
 
+_ORIGINAL_CLIENT_FOR = boto_client_for
+_INTEGRATION_CLIENTS: dict[tuple[str, str], Any] = {}
+_INTEGRATION_CLIENTS_LOCK = threading.Lock()
+
+
+def _integration_client(region: str, service: str, state_credentials: Any = None):
+    """moto's ``boto_client_for``, one client per service and region while the hooks are in place:
+    moto builds a new boto3 client for every task it runs (twice per Athena ``.sync`` task), and
+    botocore clients are safe to share between threads. A task with credentials of its own (a
+    ``Credentials`` field) still gets its own client."""
+    if state_credentials is not None:
+        return _ORIGINAL_CLIENT_FOR(region=region, service=service, state_credentials=state_credentials)
+    key = (region, service)
+    with _INTEGRATION_CLIENTS_LOCK:
+        if key not in _INTEGRATION_CLIENTS:
+            _INTEGRATION_CLIENTS[key] = _ORIGINAL_CLIENT_FOR(region=region, service=service)
+        return _INTEGRATION_CLIENTS[key]
+
+
+def _modules_naming(value: Any, name: str, package: str) -> list:
+    """The loaded modules of ``package`` whose global ``name`` is ``value`` (imported by name)."""
+    return [
+        module
+        for module_name, module in list(sys.modules.items())
+        if module_name.startswith(package) and vars(module).get(name) is value
+    ]
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_json_path(path: str):
+    # jsonpath_ng builds a new PLY parser (its LALR tables included) for every parse; moto parses
+    # each state's paths again at every visit. A parsed path is only read by find/update_or_create.
+    return _ORIGINAL_JSON_PATH_PARSE(path)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_result_path(path: str):
+    return _ORIGINAL_RESULT_PATH_PARSE(path)
+
+
+_ORIGINAL_JSON_PATH_PARSE = json_path.parse
+_ORIGINAL_RESULT_PATH_PARSE = result_path.parse
+_ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key
+
+
+class _PrivateKeyOnFirstUse:
+    """moto's KMS makes an RSA-2048 private key for every key it creates, symmetric ones included
+    (10-100 ms each): DynamoDB's default encryption creates one per account and region. Only
+    Sign, Verify and GetPublicKey use it; it is made on their first use, with the same spec."""
+
+    def __init__(self, key_spec: str) -> None:
+        self._key_spec = key_spec
+        self._key = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_key_spec", "_key", "_lock"):
+            raise AttributeError(name)
+        with self._lock:
+            if self._key is None:
+                self._key = _ORIGINAL_PRIVATE_KEY(self._key_spec)
+        return getattr(self._key, name)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.timestamp()
@@ -727,4 +803,10 @@ def installed(
         )
         stack.enter_context(mock.patch.object(dynamo_type.Item, "project", _project))
         stack.enter_context(mock.patch.object(dynamo_type.Item, "__init__", _new_item))
+        stack.enter_context(mock.patch.object(json_path, "parse", _parsed_json_path))
+        stack.enter_context(mock.patch.object(result_path, "parse", _parsed_result_path))
+        stack.enter_context(mock.patch.object(kms_models, "generate_private_key", _PrivateKeyOnFirstUse))
+        for module in _modules_naming(_ORIGINAL_CLIENT_FOR, "boto_client_for", "moto.stepfunctions."):
+            stack.enter_context(mock.patch.object(module, "boto_client_for", _integration_client))
+        stack.callback(_INTEGRATION_CLIENTS.clear)
         yield

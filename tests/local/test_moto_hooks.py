@@ -108,3 +108,21 @@ def test_dynamodb_internals_the_speed_hooks_replace():
     assert "self.attrs = LimitedSizeDict()" in inspect.getsource(dynamo_type.Item.__init__)
     assert "find_nested_key(expr, self.to_regular_json())" in inspect.getsource(dynamo_type.Item.project)
     assert "_serialize_type_structure" in vars(BaseJSONSerializer)
+
+
+def test_step_functions_internals_the_speed_hooks_replace():
+    """hooks: moto parses JSONPaths with each module's `parse`, builds integration clients with
+    each module's `boto_client_for`, and makes a KMS key's private key with its module's function."""
+    from moto.kms import models as kms_models
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    assert "input_expr = parse(path)" in inspect.getsource(json_path.extract_json)
+    assert "result_expr = parse(self.result_path_src)" in inspect.getsource(result_path.ResultPath._eval_body)
+    assert "boto_client_for(" in inspect.getsource(lambda_eval_utils)
+    assert "self.private_key = generate_private_key(self.key_spec)" in inspect.getsource(
+        kms_models.Key.__init__
+    )
+    uses = [line for line in inspect.getsource(kms_models).splitlines() if "private_key" in line]
+    assert all("generate_private_key" in line or "key.private_key." in line for line in uses), uses

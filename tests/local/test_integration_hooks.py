@@ -1,0 +1,66 @@
+"""The Step Functions speed hooks (albrecon/local/hooks.py) change no answer: shared integration
+clients, memoised JSONPaths, KMS private keys made on first use."""
+
+from __future__ import annotations
+
+import boto3
+from cryptography.hazmat.primitives import serialization
+from moto.kms import models as kms_models
+
+from albrecon.local import hooks
+from albrecon.local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
+
+
+def test_kms_private_key_is_made_on_first_use_and_signs_and_verifies():
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
+        made: list[str] = []
+        original = hooks._ORIGINAL_PRIVATE_KEY
+        hooks._ORIGINAL_PRIVATE_KEY = lambda spec: made.append(spec) or original(spec)
+        try:
+            kms = boto3.client("kms", region_name="us-east-1")
+            symmetric = kms.create_key()["KeyMetadata"]["KeyId"]
+            signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+            assert made == []  # neither key has made its private key yet
+            signature = kms.sign(KeyId=signing, Message=b"billed", SigningAlgorithm="RSASSA_PSS_SHA_256")[
+                "Signature"
+            ]
+            assert made == ["RSA_2048"]
+            assert kms.verify(
+                KeyId=signing, Message=b"billed", Signature=signature, SigningAlgorithm="RSASSA_PSS_SHA_256"
+            )["SignatureValid"]
+            public_key = serialization.load_der_public_key(kms.get_public_key(KeyId=signing)["PublicKey"])
+            assert public_key.key_size == 2048
+            assert made == ["RSA_2048"]  # made once, kept
+            ciphertext = kms.encrypt(KeyId=symmetric, Plaintext=b"measured")["CiphertextBlob"]
+            assert kms.decrypt(CiphertextBlob=ciphertext)["Plaintext"] == b"measured"
+        finally:
+            hooks._ORIGINAL_PRIVATE_KEY = original
+    assert kms_models.generate_private_key is hooks._ORIGINAL_PRIVATE_KEY  # unhooked after the block
+
+
+def test_integration_clients_are_shared_per_region_and_service_and_dropped_after():
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
+        first = hooks._integration_client("us-east-1", "athena")
+        assert hooks._integration_client("us-east-1", "athena") is first
+        assert hooks._integration_client("eu-west-1", "athena") is not first
+        assert hooks._integration_client("us-east-1", "sns") is not first
+        assert first.meta.region_name == "us-east-1" and first.meta.service_model.service_name == "athena"
+    assert hooks._INTEGRATION_CLIENTS == {}
+
+
+def test_memoised_json_paths_give_moto_the_same_answers():
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    document = {"plan": {"sql": {"q": "SELECT 1"}}, "items": [{"n": 1}, {"n": 2}], "list": [7, 8]}
+    paths = ["$.plan.sql.q", "$.items[*].n", "$.list[1]", "$.items[?(@.n > 1)].n", "$"]
+    expected = [json_path.extract_json(p, document) for p in paths]
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
+        assert json_path.parse is hooks._parsed_json_path
+        for _ in range(2):  # the second round reads the memoised parses
+            assert [json_path.extract_json(p, document) for p in paths] == expected
+        assert hooks._parsed_json_path.cache_info().hits >= len(paths)
+        # a memoised ResultPath expression is reused for a new state input, which it must not keep
+        expression = result_path.parse("$.out")
+        assert expression.update_or_create({"a": 1}, 2) == {"a": 1, "out": 2}
+        assert result_path.parse("$.out").update_or_create({"b": 3}, 4) == {"b": 3, "out": 4}
