@@ -147,6 +147,12 @@ def _print_run(run, as_json: bool) -> None:
         print(alert["message"])
 
 
+# Set by `entry`, whose os._exit ends the process right after main(): what a run built (moto's
+# backends, the embedded DuckDB, the parsed state machine) need not be freed object by object.
+_exit_follows_main = False
+_kept_until_exit: list = []
+
+
 def _local(args: argparse.Namespace) -> int:
     """Runs the real state machine over a data directory (DESIGN §5), events replayed first; a range
     of days runs one execution per day in one process, like `backfill` on a stack."""
@@ -165,6 +171,8 @@ def _local(args: argparse.Namespace) -> int:
         args.data, parameter_overrides=overrides, verbose=args.verbose, keep_history=not args.ephemeral
     ) as pipeline:
         runs = [pipeline.run(args.date)] if days is None else _reconcile_range(pipeline, days)
+        if _exit_follows_main:  # freed by the process's end, not one object at a time
+            _kept_until_exit.append(pipeline)
         if args.verbose:
             print(f"replayed events: {pipeline.replayed}", file=sys.stderr)
             for run in runs:
@@ -612,7 +620,9 @@ def entry() -> None:
     The cyclic collector runs less often: a run builds a few million long-lived objects (service
     models, moto's backends, the parsed state machine) that CPython's default thresholds rescan
     again and again (~10 % of a 3 s run). Cycles are still collected, every 50,000 allocations."""
+    global _exit_follows_main
     gc.set_threshold(50_000, 20, 20)
+    _exit_follows_main = True
     code = main()
     logging.shutdown()
     sys.stdout.flush()

@@ -574,12 +574,11 @@ _INTEGRATION_CLIENTS_LOCK = threading.Lock()
 
 
 def _integration_client(region: str, service: str, state_credentials: Any = None):
-    """moto's ``boto_client_for``, one client per service and region while the hooks are in place:
+    """moto's ``boto_client_for``, one client per region and service while the hooks are in place:
     moto builds a new boto3 client for every task it runs (twice per Athena ``.sync`` task), and
-    botocore clients are safe to share between threads. A task with credentials of its own (a
-    ``Credentials`` field) still gets its own client."""
-    if state_credentials is not None:
-        return _ORIGINAL_CLIENT_FOR(region=region, service=service, state_credentials=state_credentials)
+    botocore clients are safe to share between threads. moto's function makes the same client
+    whatever the task's credentials (the execution role, or a ``Credentials`` field): it ignores them.
+    """
     key = (region, service)
     with _INTEGRATION_CLIENTS_LOCK:
         if key not in _INTEGRATION_CLIENTS:

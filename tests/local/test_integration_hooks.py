@@ -39,9 +39,12 @@ def test_kms_private_key_is_made_on_first_use_and_signs_and_verifies():
 
 
 def test_integration_clients_are_shared_per_region_and_service_and_dropped_after():
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
+
     with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
         first = hooks._integration_client("us-east-1", "athena")
-        assert hooks._integration_client("us-east-1", "athena") is first
+        role = StateCredentials(role_arn="arn:aws:iam::123456789012:role/x")
+        assert hooks._integration_client("us-east-1", "athena", state_credentials=role) is first
         assert hooks._integration_client("eu-west-1", "athena") is not first
         assert hooks._integration_client("us-east-1", "sns") is not first
         assert first.meta.region_name == "us-east-1" and first.meta.service_model.service_name == "athena"
@@ -64,3 +67,31 @@ def test_memoised_json_paths_give_moto_the_same_answers():
         expression = result_path.parse("$.out")
         assert expression.update_or_create({"a": 1}, 2) == {"a": 1, "out": 2}
         assert result_path.parse("$.out").update_or_create({"b": 3}, 4) == {"b": 3, "out": 4}
+
+
+def test_a_night_builds_one_client_per_integrated_service(tmp_path, monkeypatch):
+    """A night runs several Lambda tasks and Athena tasks (each .sync one twice): one client each."""
+    from datetime import UTC, datetime, timedelta
+
+    from albrecon.generator.dataset import AlbSpec, DatasetSpec, generate
+    from albrecon.pipeline import LocalPipeline
+
+    built: list[tuple[str, str]] = []
+    original = boto3.client
+
+    def counting(*args, **kwargs):
+        if kwargs.get("aws_access_key_id") == "ak":  # moto's boto_client_for, for a task
+            built.append((kwargs["region_name"], kwargs["service_name"]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(boto3, "client", counting)
+    day = datetime.now(UTC).date() - timedelta(days=3)
+    generate(
+        DatasetSpec(day=day, albs=[AlbSpec("web", "0123456789abcdef", 2)], records_per_day=500), tmp_path
+    )
+    with LocalPipeline(tmp_path) as pipeline:
+        run = pipeline.run(day.isoformat())
+    assert run.report.status == "SUCCEEDED"
+    tasks = [e for e in run.report.history if e["type"] == "TaskScheduled"]
+    assert len(tasks) > 10
+    assert sorted(built) == sorted(set(built)) and {s for _, s in built} >= {"athena", "lambda"}

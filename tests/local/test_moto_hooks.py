@@ -121,6 +121,10 @@ def test_step_functions_internals_the_speed_hooks_replace():
     assert "input_expr = parse(path)" in inspect.getsource(json_path.extract_json)
     assert "result_expr = parse(self.result_path_src)" in inspect.getsource(result_path.ResultPath._eval_body)
     assert "boto_client_for(" in inspect.getsource(lambda_eval_utils)
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    body = inspect.getsource(boto_client_for).split(") -> BaseClient:", 1)[1]
+    assert "state_credentials" not in body  # the client is the same whatever the task's credentials
     assert "self.private_key = generate_private_key(self.key_spec)" in inspect.getsource(
         kms_models.Key.__init__
     )
