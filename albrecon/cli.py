@@ -168,7 +168,11 @@ def _local(args: argparse.Namespace) -> int:
         if value is not None
     }
     with LocalPipeline(
-        args.data, parameter_overrides=overrides, verbose=args.verbose, keep_history=not args.ephemeral
+        args.data,
+        parameter_overrides=overrides,
+        verbose=args.verbose,
+        keep_history=not args.ephemeral,
+        read_execution_history=args.verbose,
     ) as pipeline:
         runs = [pipeline.run(args.date)] if days is None else _reconcile_range(pipeline, days)
         if _exit_follows_main:  # freed by the process's end, not one object at a time

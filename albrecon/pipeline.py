@@ -69,6 +69,9 @@ class LocalPipeline:
     # Keep the inventory, the results and the received events in DIR/.albrecon between runs, as a
     # deployed stack keeps them between nights (False: everything lives and dies with the process).
     keep_history: bool = False
+    # Read each execution's history (its states, for DayRun.report.states / .describe()). The CLI
+    # reads it only with --verbose: nothing else it prints comes from there.
+    read_execution_history: bool = True
     replayed: dict[str, int] = field(default_factory=dict, init=False)
     events: list[dict] = field(default_factory=list, init=False)
     store: LocalStore | None = field(default=None, init=False)
@@ -128,7 +131,9 @@ class LocalPipeline:
         table = ResultsTable(self.aws.ref("ResultsTable"), self.aws.client("dynamodb"))
         if self.store is not None and day:  # the table as AWS's would hold it: earlier runs' rows
             table.replace_day(day, self.store.items_of_day(day))
-        report = self.aws.start_execution(STATE_MACHINE, payload, timeout=600)
+        report = self.aws.start_execution(
+            STATE_MACHINE, payload, timeout=600, read_history=self.read_execution_history
+        )
         output = report.output if isinstance(report.output, dict) else {}
         run_day = output.get("date") or day
         results = table.items_of_day(run_day) if isinstance(run_day, str) else []

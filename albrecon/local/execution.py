@@ -36,10 +36,11 @@ class ExecutionReport:
     started: datetime
     stopped: datetime | None
     states: list[StateRun]
-    history: list[dict]
+    history: list[dict] | None  # None: not read (run_execution(read_history=False))
 
     def state(self, name: str) -> StateRun:
         """The last run of a state (Retry and Map can run it more than once)."""
+        self._history_read()
         runs = [s for s in self.states if s.name == name]
         if not runs:
             raise KeyError(f"state {name!r} never ran; ran: {[s.name for s in self.states]}")
@@ -48,6 +49,7 @@ class ExecutionReport:
     @property
     def largest_payload_bytes(self) -> int:
         """The largest state input or output of the execution, in UTF-8 bytes (AWS's quota: 256 KiB)."""
+        self._history_read()
         sizes = [0]
         for event in self.history:
             for key in ("stateEnteredEventDetails", "stateExitedEventDetails", "taskSucceededEventDetails"):
@@ -58,11 +60,18 @@ class ExecutionReport:
         return max(sizes)
 
     def ran(self, name: str) -> bool:
+        self._history_read()
         return any(s.name == name for s in self.states)
+
+    def _history_read(self) -> None:
+        if self.history is None:
+            raise ValueError("the execution's history was not read (run_execution(read_history=False))")
 
     def describe(self) -> str:
         """A console-like table: one line per state entered, then the outcome."""
         lines = [f"{'state':<34} {'entered':<12} {'ms':>8}  events"]
+        if self.history is None:
+            lines = ["(the execution's history was not read)"]
         for run in self.states:
             duration = f"{run.duration_ms:8.1f}" if run.duration_ms is not None else "       -"
             lines.append(
@@ -91,9 +100,11 @@ def run_execution(
     name: str | None,
     timeout: float,
     wait_for_end: Callable[[str, float], bool] | None = None,
+    read_history: bool = True,
 ) -> ExecutionReport:
     """Starts an execution and follows it to its end: woken by ``wait_for_end`` (the runtime's
-    signal of an ended execution), else polling DescribeExecution."""
+    signal of an ended execution), else polling DescribeExecution. Without ``read_history`` the
+    report has the outcome only (no states, no history): GetExecutionHistory is not called."""
     execution_arn = sfn.start_execution(
         stateMachineArn=state_machine_arn,
         name=name or f"local-{uuid.uuid4()}",
@@ -112,9 +123,11 @@ def run_execution(
             wait_for_end(execution_arn, max(0.0, min(1.0, deadline - time.monotonic())))
         else:
             time.sleep(0.02)
-    history = []
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        history.extend(page["events"])
+    history: list[dict] | None = None
+    if read_history:
+        history = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+            history.extend(page["events"])
     return ExecutionReport(
         execution_arn=execution_arn,
         status=description["status"],
@@ -124,7 +137,7 @@ def run_execution(
         cause=description.get("cause"),
         started=description["startDate"],
         stopped=description.get("stopDate"),
-        states=_state_runs(history),
+        states=_state_runs(history) if history is not None else [],
         history=history,
     )
 

@@ -269,8 +269,10 @@ class LocalAws:
         execution_input: Any = None,
         name: str | None = None,
         timeout: float = 120.0,
+        read_history: bool = True,
     ) -> ExecutionReport:
-        """Runs the state machine to its end and reports it like the console does."""
+        """Runs the state machine to its end and reports it like the console does (its outcome only,
+        without ``read_history``)."""
         return run_execution(
             self.client("stepfunctions"),
             self.state_machines[logical_id],
@@ -278,6 +280,7 @@ class LocalAws:
             name,
             timeout,
             wait_for_end=self.execution_ends.wait,
+            read_history=read_history,
         )
 
     def published_messages(self, topic_logical_id: str) -> list[dict]:

@@ -30,6 +30,23 @@ def test_whole_machine_succeeds_with_lambda_athena_parallel_and_map(aws):
     assert aws.published_messages("Alerts") == []
 
 
+def test_outcome_only_without_the_history(aws):
+    """read_history=False: the same outcome, and GetExecutionHistory is never called."""
+    full = aws.start_execution("Machine", INPUT)
+    brief = aws.start_execution("Machine", INPUT, read_history=False)
+    assert (brief.status, brief.output, brief.error) == (full.status, full.output, full.error)
+    assert aws.faults.calls[("stepfunctions", "GetExecutionHistory")] == 1  # the first run's only
+    assert brief.history is None and brief.states == []
+    for needs_history in (
+        lambda: brief.state("Echo"),
+        lambda: brief.ran("Echo"),
+        lambda: brief.largest_payload_bytes,
+    ):
+        with pytest.raises(ValueError, match="history was not read"):
+            needs_history()
+    assert "history was not read" in brief.describe() and brief.describe().endswith("SUCCEEDED")
+
+
 def test_lambda_error_is_caught_and_published(aws):
     report = aws.start_execution("Machine", {**INPUT, "fail_with": "bad day"})
     assert report.status == "FAILED" and report.error == "MiniFailed"
