@@ -18,7 +18,7 @@ FLOW_RULES = {
     ),
     "record start before D+1 00:00": ('f."start" < {{end_epoch}}', '(f."start" < {{end_epoch}} OR TRUE)'),
     "the D+1 folder is read": ("{{day}}, {{next_day}}", "{{day}}) AND ({{next_day}} IS NOT NULL"),
-    "only the ALB's ENIs": ("ON f.interface_id = e.interface_id", "ON TRUE"),
+    "only the ALB's ENIs": ("ON p.interface_id = e.interface_id", "ON TRUE"),
 }
 # Not listed, because AWS-documented data cannot tell them apart from another rule: the egress
 # direction (traffic-path is only ever set on egress records), log-status OK (NODATA/SKIPDATA
