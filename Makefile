@@ -8,6 +8,12 @@ STAMP := $(VENV)/.installed-stamp
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
+# The SAM CLI is a tool, not a dependency of the product: its own venv keeps its pins (boto3,
+# jsonschema, ...) and what it pulls in (pyOpenSSL, awscrt, Flask, docker) out of the venv that
+# runs the product and its tests, which then holds what `pip install .` gives a user.
+SAM_VENV ?= .venv-sam
+SAM_CLI_VERSION := ~=1.170
+SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
 # `sam build` needs the Lambda runtime's Python (python3.12): pyenv's (its shims can hang), else PATH's.
@@ -30,21 +36,27 @@ $(CHECKOV): Makefile
 	$(CHECKOV_VENV)/bin/pip install --quiet "checkov==$(CHECKOV_VERSION)"
 	touch $(CHECKOV)
 
+$(SAM): Makefile
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli$(SAM_CLI_VERSION)"
+	touch $(SAM)
+
 test: install
 	$(PY) -m pytest
 
-lint: install $(CHECKOV)
+lint: install $(CHECKOV) $(SAM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml member/template.yaml
-	$(VENV)/bin/sam validate --lint
+	$(SAM) validate --lint
 	$(VENV)/bin/statelint statemachine/reconcile.asl.json tests/fixtures/mini/statemachines/machine.asl.json
 	# every finding is fixed or judged in the template (Metadata: checkov: skip, with the reason)
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation -f template.yaml -f member/template.yaml
 
-build: install
+build: install $(SAM)
 	@test -n "$(LAMBDA_PYTHON)" || { echo "python3.12 not found (PATH or pyenv): sam build needs the Lambda runtime's Python"; exit 1; }
-	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" $(VENV)/bin/sam build --build-dir $(BUILD_DIR)
+	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" $(SAM) build --build-dir $(BUILD_DIR)
 
 # Imports every built handler with the runtime's Python, from the build output alone.
 RUNTIME_PROVIDED := .aws-sam/runtime-provided
@@ -64,4 +76,4 @@ demo: install
 	$(VENV)/bin/albrecon demo --out demo-data
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis
