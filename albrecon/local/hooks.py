@@ -8,8 +8,11 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
 - ``moto.core.responses.BaseResponse.call_action``: wrapped to inject faults (the Nth call of a
   service action answers with an AWS error, serialised by moto for the service's protocol via
   ``BaseResponse.serialized(ActionResult(ServiceException(code, message)))``).
-- ``moto.awslambda.models.LambdaBackend.invoke``: replaced by the in-process runner of the
-  template's functions (Unhandled errors as ``x-amz-function-error`` + error payload).
+- Step Functions' Lambda integrations get an in-process Lambda client from ``boto_client_for``
+  (below): its ``invoke`` runs the template's function and answers as botocore does (StatusCode,
+  Payload as a stream, ``FunctionError: Unhandled`` with the error payload; AWS errors, injected
+  faults included, as ``ClientError`` with the status code Lambda's model gives the error). moto's
+  Lambda service (Docker) is never reached, nor imported (with ECR, IAM and X.509: ~40 ms a run).
 - ``moto.athena.responses.AthenaResponse.start_query_execution / get_query_execution /
   get_query_results / stop_query_execution``: answered by the embedded engine.
 - ``moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_factory.
@@ -70,7 +73,8 @@ tests/local/test_moto_hooks.py, which fails loudly when an upgrade moves one:
   wrapped to signal :class:`ExecutionEnds` once moto has recorded an execution's end.
 - ``boto_client_for`` as named in the ``moto.stepfunctions`` modules that import it (the Lambda,
   SNS, ... integrations; the Athena one here): one client per region and service while the hooks
-  are in place, instead of a new boto3 client for every task (twice per Athena ``.sync`` task).
+  are in place, instead of a new boto3 client for every task (twice per Athena ``.sync`` task);
+  for ``lambda``, the in-process client above.
 - ``parse`` as named in ``moto.stepfunctions.parser.asl.utils.json_path`` and ``...common.path.
   result_path``: memoised per path. jsonpath_ng builds a new PLY parser for every parse, and moto
   parses a state's paths again at every visit; a parsed path is only read afterwards.
@@ -90,12 +94,14 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import io
 import json
 import os
 import pickle
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -109,7 +115,6 @@ from unittest import mock
 import botocore.loaders
 import botocore.session
 from moto.athena.responses import AthenaResponse
-from moto.awslambda.models import LambdaBackend
 from moto.core import loaders as moto_loaders
 from moto.core import utils as moto_core_utils
 from moto.core.exceptions import ServiceException
@@ -571,6 +576,57 @@ def _error_name(error_name: str) -> CustomErrorName | StatesErrorName:
 _ORIGINAL_CLIENT_FOR = boto_client_for
 _INTEGRATION_CLIENTS: dict[tuple[str, str], Any] = {}
 _INTEGRATION_CLIENTS_LOCK = threading.Lock()
+_IN_PROCESS_LAMBDA: list[InProcessLambda] = []  # the innermost installed() block's
+
+
+class InProcessLambda:
+    """The Lambda client Step Functions' Lambda integrations call: ``invoke`` runs the template's
+    function in this process, one invocation at a time (functions share ``os.environ``)."""
+
+    def __init__(self, functions: Callable[[], dict[str, LocalFunction]], faults: FaultInjector) -> None:
+        self._functions = functions
+        self._faults = faults
+        self._lock = threading.Lock()
+
+    def invoke(self, FunctionName: str, Payload: bytes | str | None = None, **_: Any) -> dict:
+        fault = self._faults.check("lambda", "Invoke")
+        if fault is not None:
+            raise _lambda_client_error(fault.code, fault.message)
+        by_name = {f.name: f for f in self._functions().values()} | {
+            f.arn: f for f in self._functions().values()
+        }
+        function = by_name.get(FunctionName)
+        if function is None:
+            raise _lambda_client_error("ResourceNotFoundException", f"Function not found: {FunctionName}")
+        event = json.loads(Payload) if Payload else {}
+        response: dict[str, Any] = {"StatusCode": 200}
+        with self._lock:
+            try:
+                result = function.invoke(event)
+            except FunctionError as error:
+                response["FunctionError"] = "Unhandled"
+                body = json.dumps(error.payload()).encode()
+            else:
+                body = json.dumps(result).encode()
+        response["Payload"] = io.BytesIO(body)
+        return response
+
+
+def _lambda_client_error(code: str, message: str):
+    """The ClientError botocore raises for a Lambda error answer: the status code is the one
+    Lambda's service model gives the error (ServiceException 500, ResourceNotFoundException 404...),
+    400 for an error it does not model."""
+    from botocore.exceptions import ClientError
+
+    shape = botocore.session.get_session().get_service_model("lambda").shape_for_error_code(code)
+    status = (shape.metadata.get("error") or {}).get("httpStatusCode", 400) if shape is not None else 400
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": status, "HTTPHeaders": {}},
+        },
+        "Invoke",
+    )
 
 
 def _integration_client(region: str, service: str, state_credentials: Any = None):
@@ -579,6 +635,8 @@ def _integration_client(region: str, service: str, state_credentials: Any = None
     botocore clients are safe to share between threads. moto's function makes the same client
     whatever the task's credentials (the execution role, or a ``Credentials`` field): it ignores them.
     """
+    if service == "lambda" and _IN_PROCESS_LAMBDA:
+        return _IN_PROCESS_LAMBDA[-1]
     key = (region, service)
     with _INTEGRATION_CLIENTS_LOCK:
         if key not in _INTEGRATION_CLIENTS:
@@ -646,7 +704,6 @@ def installed(
     execution_ends: ExecutionEnds | None = None,
 ) -> Iterator[None]:
     """Installs every hook for the duration of the block."""
-    lambda_lock = threading.Lock()  # functions share os.environ: one invocation at a time
 
     original_call_action = BaseResponse.call_action
 
@@ -660,23 +717,6 @@ def installed(
             headers, body = self._enrich_response(headers, body)  # a request id, as on moto's own errors
             return status, headers, body
         return original_call_action(self)
-
-    def lambda_invoke(self, function_name, qualifier, body, headers, response_headers):
-        by_name = {f.name: f for f in functions().values()} | {f.arn: f for f in functions().values()}
-        function = by_name.get(function_name)
-        if function is None:
-            raise LocalServiceError("ResourceNotFoundException", f"Function not found: {function_name}")
-        event = json.loads(body) if body else {}
-        with lambda_lock:
-            try:
-                result = function.invoke(event)
-            except FunctionError as error:
-                response_headers["x-amz-function-error"] = "Unhandled"
-                payload = json.dumps(error.payload()).encode()
-            else:
-                payload = json.dumps(result).encode()
-        response_headers["Content-Length"] = str(len(payload))
-        return payload
 
     def athena_answer(method: str) -> Callable:
         def answer(self: AthenaResponse) -> str:
@@ -701,7 +741,8 @@ def installed(
 
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(BaseResponse, "call_action", call_action))
-        stack.enter_context(mock.patch.object(LambdaBackend, "invoke", lambda_invoke))
+        _IN_PROCESS_LAMBDA.append(InProcessLambda(functions, faults))
+        stack.callback(_IN_PROCESS_LAMBDA.pop)
         for method in (
             "start_query_execution",
             "get_query_execution",

@@ -3,6 +3,8 @@ clients, memoised JSONPaths, KMS private keys made on first use."""
 
 from __future__ import annotations
 
+import json
+
 import boto3
 from cryptography.hazmat.primitives import serialization
 from moto.kms import models as kms_models
@@ -70,7 +72,8 @@ def test_memoised_json_paths_give_moto_the_same_answers():
 
 
 def test_a_night_builds_one_client_per_integrated_service(tmp_path, monkeypatch):
-    """A night runs several Lambda tasks and Athena tasks (each .sync one twice): one client each."""
+    """A night runs several Lambda tasks and Athena tasks (each .sync one twice): one Athena client,
+    and no boto3 Lambda client at all (the in-process one answers)."""
     from datetime import UTC, datetime, timedelta
 
     from albrecon.generator.dataset import AlbSpec, DatasetSpec, generate
@@ -94,4 +97,48 @@ def test_a_night_builds_one_client_per_integrated_service(tmp_path, monkeypatch)
     assert run.report.status == "SUCCEEDED"
     tasks = [e for e in run.report.history if e["type"] == "TaskScheduled"]
     assert len(tasks) > 10
-    assert sorted(built) == sorted(set(built)) and {s for _, s in built} >= {"athena", "lambda"}
+    assert built == [("us-east-1", "athena")]
+    assert any(
+        e["type"] == "TaskSucceeded" and e["taskSucceededEventDetails"]["resourceType"] == "lambda"
+        for e in run.report.history
+    )
+
+
+def test_in_process_lambda_answers_as_botocore_does(monkeypatch):
+    """Success, a function error, an unknown function and an injected fault, as the integration sees them."""
+    from botocore.exceptions import ClientError
+
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS) as aws:
+        client = hooks._integration_client("us-east-1", "lambda")
+        assert isinstance(client, hooks.InProcessLambda)
+        plan = next(f for f in aws.functions.values() if f.logical_id.startswith("Plan"))
+        event = {"partitions_of": [["123456789012", "us-east-1"]], "date": "2026-11-20"}
+        ok = client.invoke(FunctionName=plan.arn, Payload=json.dumps(event).encode())
+        assert ok["StatusCode"] == 200 and "FunctionError" not in ok
+        assert json.loads(ok["Payload"].read()) == plan.invoke(event)  # by ARN or by name, the same function
+        failed = client.invoke(FunctionName=plan.name, Payload=b'{"input": {"date": "not a day"}}')
+        assert failed["FunctionError"] == "Unhandled"
+        assert set(json.loads(failed["Payload"].read())) == {"errorType", "errorMessage"}
+        try:
+            client.invoke(FunctionName="no-such-function", Payload=b"{}")
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ResourceNotFoundException"
+            assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        else:
+            raise AssertionError("an unknown function must fail")
+        aws.faults.fail(
+            "lambda",
+            "Invoke",
+            "TooManyRequestsException",
+            "slow down",
+            on_calls=aws.faults.calls[("lambda", "Invoke")] + 1,
+        )
+        try:
+            client.invoke(FunctionName=plan.name, Payload=b"{}")
+        except ClientError as error:
+            assert (error.response["Error"], error.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+                {"Code": "TooManyRequestsException", "Message": "slow down"},
+                429,
+            )
+        else:
+            raise AssertionError("the injected fault must fail the call")

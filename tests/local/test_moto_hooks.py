@@ -5,7 +5,6 @@ from importlib.metadata import version
 
 import moto
 from moto.athena.responses import AthenaResponse
-from moto.awslambda.models import LambdaBackend
 from moto.core.responses import BaseResponse
 from moto.sns.models import Topic
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
@@ -25,9 +24,23 @@ def test_response_dispatch_hooks_exist():
     assert isinstance(BaseResponse.boto3_service_name, property)
 
 
-def test_lambda_invoke_signature():
-    params = list(inspect.signature(LambdaBackend.invoke).parameters)
-    assert params == ["self", "function_name", "qualifier", "body", "headers", "response_headers"]
+def test_lambda_integration_calls_invoke_on_the_client_boto_client_for_gives():
+    """hooks.InProcessLambda stands in for that client: moto reads the answer's FunctionError and
+    Payload (a stream), and keeps InvocationResponse's fields as the task's result."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    source = inspect.getsource(lambda_eval_utils)
+    assert source.count("boto_client_for(") == 2 and source.count("lambda_client.invoke(**parameters)") == 2
+    assert "payload_streaming_body.read()" in inspect.getsource(lambda_eval_utils._from_payload)
+    assert 'invocation_resp.get("FunctionError")' in source
+
+
+def test_the_local_runtime_does_not_load_moto_lambda():
+    import subprocess
+    import sys
+
+    probe = "import sys, albrecon.local.runtime\nassert 'moto.awslambda' not in sys.modules\n"
+    subprocess.run([sys.executable, "-c", probe], check=True)
 
 
 def test_athena_response_methods_exist():
