@@ -592,10 +592,7 @@ class InProcessLambda:
         fault = self._faults.check("lambda", "Invoke")
         if fault is not None:
             raise _lambda_client_error(fault.code, fault.message)
-        by_name = {f.name: f for f in self._functions().values()} | {
-            f.arn: f for f in self._functions().values()
-        }
-        function = by_name.get(FunctionName)
+        function = self._function(FunctionName, _.get("Qualifier"))
         if function is None:
             raise _lambda_client_error("ResourceNotFoundException", f"Function not found: {FunctionName}")
         event = json.loads(Payload) if Payload else {}
@@ -610,6 +607,29 @@ class InProcessLambda:
                 body = json.dumps(result).encode()
         response["Payload"] = io.BytesIO(body)
         return response
+
+    def _function(self, identifier: str, qualifier: str | None) -> LocalFunction | None:
+        """By name, ARN or partial ARN (``account:function:name``), with no qualifier or ``$LATEST``
+        (the local stack has no versions or aliases), as Lambda's Invoke accepts it."""
+        parts = identifier.split(":")
+        if "function" in parts[:-1]:
+            at = parts.index("function")
+            prefix, name, rest = ":".join(parts[:at]), parts[at + 1], parts[at + 2 :]
+        else:
+            prefix, name, rest = "", parts[0], parts[1:]
+        qualifiers = {q for q in (qualifier, rest[0] if rest else None) if q is not None}
+        if len(rest) > 1 or qualifiers - {"$LATEST"}:
+            return None
+        for function in self._functions().values():
+            if function.name != name:
+                continue
+            if (
+                not prefix
+                or function.arn == f"{prefix}:function:{name}"
+                or function.arn.split(":")[4] == prefix
+            ):
+                return function
+        return None
 
 
 def _lambda_client_error(code: str, message: str):

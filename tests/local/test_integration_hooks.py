@@ -116,6 +116,19 @@ def test_in_process_lambda_answers_as_botocore_does(monkeypatch):
         ok = client.invoke(FunctionName=plan.arn, Payload=json.dumps(event).encode())
         assert ok["StatusCode"] == 200 and "FunctionError" not in ok
         assert json.loads(ok["Payload"].read()) == plan.invoke(event)  # by ARN or by name, the same function
+        account_function = plan.arn.split(":", 4)[4]  # 123456789012:function:name
+        for identifier in (plan.name, f"{plan.name}:$LATEST", f"{plan.arn}:$LATEST", account_function):
+            assert json.loads(
+                client.invoke(FunctionName=identifier, Payload=json.dumps(event))["Payload"].read()
+            ) == (plan.invoke(event)), identifier
+        other_account = plan.arn.replace(":123456789012:", ":210987654321:")
+        for unknown in (f"{plan.name}:7", other_account, "no-such-function"):
+            try:
+                client.invoke(FunctionName=unknown, Payload=b"{}")
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "ResourceNotFoundException", unknown
+            else:
+                raise AssertionError(f"{unknown} must not be found")
         failed = client.invoke(FunctionName=plan.name, Payload=b'{"input": {"date": "not a day"}}')
         assert failed["FunctionError"] == "Unhandled"
         assert set(json.loads(failed["Payload"].read())) == {"errorType", "errorMessage"}
