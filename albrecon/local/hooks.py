@@ -574,9 +574,18 @@ def _error_name(error_name: str) -> CustomErrorName | StatesErrorName:
 
 
 _ORIGINAL_CLIENT_FOR = boto_client_for
-_INTEGRATION_CLIENTS: dict[tuple[str, str], Any] = {}
-_INTEGRATION_CLIENTS_LOCK = threading.Lock()
-_IN_PROCESS_LAMBDA: list[InProcessLambda] = []  # the innermost installed() block's
+
+
+@dataclass
+class _Integrations:
+    """One installed() block's integration clients: made while its mock is on, dropped with it."""
+
+    in_process_lambda: InProcessLambda
+    clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_INSTALLED: list[_Integrations] = []  # the installed() blocks open now, innermost last
 
 
 class InProcessLambda:
@@ -654,14 +663,19 @@ def _integration_client(region: str, service: str, state_credentials: Any = None
     moto builds a new boto3 client for every task it runs (twice per Athena ``.sync`` task), and
     botocore clients are safe to share between threads. moto's function makes the same client
     whatever the task's credentials (the execution role, or a ``Credentials`` field): it ignores them.
-    """
-    if service == "lambda" and _IN_PROCESS_LAMBDA:
-        return _IN_PROCESS_LAMBDA[-1]
+    A task still running after its block closed (a test's timed-out execution) gets moto's own
+    client, never one kept for a later block: a client made while no mock is on points at moto's
+    server (localhost:5000), and kept, it would have answered the next block's tasks."""
+    if not _INSTALLED:
+        return _ORIGINAL_CLIENT_FOR(region=region, service=service, state_credentials=state_credentials)
+    integrations = _INSTALLED[-1]
+    if service == "lambda":
+        return integrations.in_process_lambda
     key = (region, service)
-    with _INTEGRATION_CLIENTS_LOCK:
-        if key not in _INTEGRATION_CLIENTS:
-            _INTEGRATION_CLIENTS[key] = _ORIGINAL_CLIENT_FOR(region=region, service=service)
-        return _INTEGRATION_CLIENTS[key]
+    with integrations.lock:
+        if key not in integrations.clients:
+            integrations.clients[key] = _ORIGINAL_CLIENT_FOR(region=region, service=service)
+        return integrations.clients[key]
 
 
 def _modules_naming(value: Any, name: str, package: str) -> list:
@@ -761,8 +775,9 @@ def installed(
 
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(BaseResponse, "call_action", call_action))
-        _IN_PROCESS_LAMBDA.append(InProcessLambda(functions, faults))
-        stack.callback(_IN_PROCESS_LAMBDA.pop)
+        integrations = _Integrations(InProcessLambda(functions, faults))
+        _INSTALLED.append(integrations)
+        stack.callback(_INSTALLED.remove, integrations)
         for method in (
             "start_query_execution",
             "get_query_execution",
@@ -868,5 +883,4 @@ def installed(
         stack.enter_context(mock.patch.object(kms_models, "generate_private_key", _PrivateKeyOnFirstUse))
         for module in _modules_naming(_ORIGINAL_CLIENT_FOR, "boto_client_for", "moto.stepfunctions."):
             stack.enter_context(mock.patch.object(module, "boto_client_for", _integration_client))
-        stack.callback(_INTEGRATION_CLIENTS.clear)
         yield

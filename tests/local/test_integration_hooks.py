@@ -50,7 +50,18 @@ def test_integration_clients_are_shared_per_region_and_service_and_dropped_after
         assert hooks._integration_client("eu-west-1", "athena") is not first
         assert hooks._integration_client("us-east-1", "sns") is not first
         assert first.meta.region_name == "us-east-1" and first.meta.service_model.service_name == "athena"
-    assert hooks._INTEGRATION_CLIENTS == {}
+    assert hooks._INSTALLED == []
+
+
+def test_a_client_made_outside_a_block_is_never_reused_inside_one():
+    """A task left running after its block closed asks for a client while no mock is on: moto's
+    answer points at its server. The next block must not be handed that client."""
+    outside = hooks._integration_client("us-east-1", "athena")
+    assert "localhost" in outside.meta.endpoint_url  # moto's server mode, as moto's function decides
+    assert hooks._integration_client("us-east-1", "athena") is not outside  # nothing kept
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
+        inside = hooks._integration_client("us-east-1", "athena")
+        assert inside is not outside and "localhost" not in inside.meta.endpoint_url
 
 
 def test_memoised_json_paths_give_moto_the_same_answers():
