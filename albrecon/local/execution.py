@@ -69,9 +69,8 @@ class ExecutionReport:
 
     def describe(self) -> str:
         """A console-like table: one line per state entered, then the outcome."""
-        lines = [f"{'state':<34} {'entered':<12} {'ms':>8}  events"]
-        if self.history is None:
-            lines = ["(the execution's history was not read)"]
+        header = f"{'state':<34} {'entered':<12} {'ms':>8}  events"
+        lines = [header if self.history is not None else "(the execution's history was not read)"]
         for run in self.states:
             duration = f"{run.duration_ms:8.1f}" if run.duration_ms is not None else "       -"
             lines.append(

@@ -576,18 +576,6 @@ def _error_name(error_name: str) -> CustomErrorName | StatesErrorName:
 _ORIGINAL_CLIENT_FOR = boto_client_for
 
 
-@dataclass
-class _Integrations:
-    """One installed() block's integration clients: made while its mock is on, dropped with it."""
-
-    in_process_lambda: InProcessLambda
-    clients: dict[tuple[str, str], Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_INSTALLED: list[_Integrations] = []  # the installed() blocks open now, innermost last
-
-
 class InProcessLambda:
     """The Lambda client Step Functions' Lambda integrations call: ``invoke`` runs the template's
     function in this process, one invocation at a time (functions share ``os.environ``)."""
@@ -597,11 +585,11 @@ class InProcessLambda:
         self._faults = faults
         self._lock = threading.Lock()
 
-    def invoke(self, FunctionName: str, Payload: bytes | str | None = None, **_: Any) -> dict:
+    def invoke(self, FunctionName: str, Payload: bytes | str | None = None, **options: Any) -> dict:
         fault = self._faults.check("lambda", "Invoke")
         if fault is not None:
             raise _lambda_client_error(fault.code, fault.message)
-        function = self._function(FunctionName, _.get("Qualifier"))
+        function = self._function(FunctionName, options.get("Qualifier"))
         if function is None:
             raise _lambda_client_error("ResourceNotFoundException", f"Function not found: {FunctionName}")
         event = json.loads(Payload) if Payload else {}
@@ -639,6 +627,18 @@ class InProcessLambda:
             ):
                 return function
         return None
+
+
+@dataclass
+class _Integrations:
+    """One installed() block's integration clients: made while its mock is on, dropped with it."""
+
+    in_process_lambda: InProcessLambda
+    clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_INSTALLED: list[_Integrations] = []  # the installed() blocks open now, innermost last
 
 
 def _lambda_client_error(code: str, message: str):
@@ -687,6 +687,11 @@ def _modules_naming(value: Any, name: str, package: str) -> list:
     ]
 
 
+_ORIGINAL_JSON_PATH_PARSE = json_path.parse
+_ORIGINAL_RESULT_PATH_PARSE = result_path.parse
+_ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key
+
+
 @functools.lru_cache(maxsize=1024)
 def _parsed_json_path(path: str):
     # jsonpath_ng builds a new PLY parser (its LALR tables included) for every parse; moto parses
@@ -697,11 +702,6 @@ def _parsed_json_path(path: str):
 @functools.lru_cache(maxsize=1024)
 def _parsed_result_path(path: str):
     return _ORIGINAL_RESULT_PATH_PARSE(path)
-
-
-_ORIGINAL_JSON_PATH_PARSE = json_path.parse
-_ORIGINAL_RESULT_PATH_PARSE = result_path.parse
-_ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key
 
 
 class _PrivateKeyOnFirstUse:
