@@ -687,21 +687,11 @@ def _modules_naming(value: Any, name: str, package: str) -> list:
     ]
 
 
-_ORIGINAL_JSON_PATH_PARSE = json_path.parse
-_ORIGINAL_RESULT_PATH_PARSE = result_path.parse
 _ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed_json_path(path: str):
-    # jsonpath_ng builds a new PLY parser (its LALR tables included) for every parse; moto parses
-    # each state's paths again at every visit. A parsed path is only read by find/update_or_create.
-    return _ORIGINAL_JSON_PATH_PARSE(path)
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed_result_path(path: str):
-    return _ORIGINAL_RESULT_PATH_PARSE(path)
+# jsonpath_ng builds a new PLY parser (its LALR tables included) for every parse; moto parses each
+# state's paths again at every visit. A parsed path is only read by find/update_or_create.
+_parsed_json_path = functools.lru_cache(maxsize=1024)(json_path.parse)
+_parsed_result_path = functools.lru_cache(maxsize=1024)(result_path.parse)
 
 
 class _PrivateKeyOnFirstUse:
