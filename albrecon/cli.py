@@ -80,7 +80,7 @@ def _alb_spec(text: str):  # -> AlbSpec (numpy and pyarrow load only when genera
 
 
 def _generate(args: argparse.Namespace) -> int:
-    """Writes a dataset in the DESIGN §5 layout, with ground-truth.json next to it."""
+    """Writes a dataset in the docs/DESIGN.md §5 layout, with ground-truth.json next to it."""
     from .generator.dataset import AlbSpec, DatasetSpec, generate, random_albs
 
     if (args.date is None) == (args.from_date is None) or (args.from_date is None) != (args.to_date is None):
@@ -154,7 +154,7 @@ _kept_until_exit: list = []
 
 
 def _local(args: argparse.Namespace) -> int:
-    """Runs the real state machine over a data directory (DESIGN §5), events replayed first; a range
+    """Runs the real state machine over a data directory (docs/DESIGN.md §5), events replayed first; a range
     of days runs one execution per day in one process, like `backfill` on a stack."""
     from .pipeline import LocalPipeline
 
@@ -351,11 +351,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _definition() -> dict:
+    """The state machine definition the stack runs (the repository's, as `sam deploy` ships it)."""
+    from .local.template import REPO_ROOT
+
+    return json.loads((REPO_ROOT / "statemachine" / "reconcile.asl.json").read_text())
+
+
 def _backfill(args: argparse.Namespace) -> int:
     """Reconciles a range of days, a few at a time, skipping days already reconciled."""
     from tqdm import tqdm
 
-    from .operate import backfill, date_range
+    from .operate import backfill, date_range, max_backfill_concurrency
 
     days = date_range(parse_day(args.from_date), parse_day(args.to_date))
     stack = _stack(args)
@@ -368,7 +375,15 @@ def _backfill(args: argparse.Namespace) -> int:
             if outcome.status not in ("SUCCEEDED", "SKIPPED"):
                 failed.append(outcome)
 
-        outcomes = backfill(stack, days, args.concurrency, args.force, done, poll=args.poll)
+        outcomes = backfill(
+            stack,
+            days,
+            args.concurrency,
+            args.force,
+            done,
+            poll=args.poll,
+            max_concurrency=max_backfill_concurrency(_definition(), args.athena_queries),
+        )
     skipped = sum(1 for o in outcomes if o.status == "SKIPPED")
     print(
         f"{len(outcomes) - skipped} reconciled, {skipped} skipped (already reconciled), {len(failed)} failed"
@@ -494,7 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser(
         "generate", help="write a realistic dataset (flow logs, CUR, CloudTrail) for a day or a range"
     )
-    gen.add_argument("--out", type=Path, required=True, help="data directory to write (DESIGN §5 layout)")
+    gen.add_argument(
+        "--out", type=Path, required=True, help="data directory to write (docs/DESIGN.md §5 layout)"
+    )
     gen.add_argument("--date", help="the UTC day, YYYY-MM-DD (or a range: --from and --to)")
     gen.add_argument("--from", dest="from_date", help="first UTC day of consecutive days")
     gen.add_argument("--to", dest="to_date", help="last UTC day: one continuous ENI and CloudTrail history")
@@ -571,7 +588,13 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--from", dest="from_date", required=True, help="first UTC day YYYY-MM-DD")
     back.add_argument("--to", dest="to_date", required=True, help="last UTC day YYYY-MM-DD")
     back.add_argument(
-        "--concurrency", type=int, default=3, help="executions at a time (each runs <= 2 queries)"
+        "--concurrency", type=int, default=2, help="executions at a time (each runs up to 10 queries)"
+    )
+    back.add_argument(
+        "--athena-queries",
+        type=int,
+        default=20,
+        help="the account's Athena active-query quota (Service Quotas; default 20): caps --concurrency",
     )
     back.add_argument("--force", action="store_true", help="re-run days that already have results")
     back.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from alb_egress import statements
+from alb_egress.diagnosis import CUR_REQUIRED_COLUMNS
 from alb_egress.flowlog_format import FlowLogFormat
 from alb_egress.settings import InvalidSettings, Settings
 
@@ -341,6 +342,11 @@ def _header_check(files: list[Path], configured: FlowLogFormat) -> Check:
     )
 
 
+# the same forms as athena/cur_freshness.sql
+EGRESS_USAGE_TYPE = r"^([A-Z]{2,4}[0-9]?-)?(([A-Z]{3}[0-9]|Outposts)-)?DataTransfer-Out-Bytes$"
+LOAD_BALANCER_ARN_PREFIX = r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:loadbalancer/"
+
+
 def _cur_data_check(data_dir: Path, settings: Settings) -> Check:
     import pyarrow.parquet as pq
 
@@ -354,6 +360,14 @@ def _cur_data_check(data_dir: Path, settings: Settings) -> Check:
             "check CurBucket, CurPrefix, CurReportName, CurFormat",
         )
     columns = set(pq.read_schema(files[0]).names)
+    missing = [column for column in CUR_REQUIRED_COLUMNS.values() if column not in columns]
+    if missing:  # what the night calls NOT_A_CUR
+        return Check(
+            "CUR files",
+            False,
+            f"{files[0].name} has no {', '.join(missing)}: not a Cost and Usage Report (a FOCUS export?)",
+            "point CurBucket/CurPrefix/CurReportName at a legacy CUR or a CUR 2.0 export, and set CurFormat",
+        )
     if "line_item_resource_id" not in columns:
         return Check(
             "CUR resource ids",
@@ -361,6 +375,73 @@ def _cur_data_check(data_dir: Path, settings: Settings) -> Check:
             f"{files[0].name} has no line_item_resource_id column",
             'recreate the report with "Include resource IDs" (legacy) or INCLUDE_RESOURCES=TRUE (CUR 2.0)',
         )
+    damage = _cur_damage(files)
+    if damage:
+        return Check(
+            "CUR line items", False, "; ".join(damage), "use the report files exactly as AWS delivers them"
+        )
     return Check(
         "CUR files", True, f"{len(files)} Parquet files with resource ids under {root.relative_to(data_dir)}"
     )
+
+
+def _cur_damage(files: list[Path]) -> list[str]:
+    """What the night reports as CUR_RESOURCE_IDS_NOT_ARNS, CUR_DUPLICATE_LINE_ITEMS and
+    CUR_IMPOSSIBLE_USAGE, over every file (all billing periods) of the ELB egress lines."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    wanted = [
+        "identity_line_item_id",
+        "identity_time_interval",
+        "line_item_usage_type",
+        "line_item_operation",
+        "line_item_product_code",
+        "line_item_resource_id",
+        "line_item_usage_amount",
+    ]
+    tables = []
+    for path in files:
+        present = [c for c in wanted if c in pq.read_schema(path).names]
+        table = pq.read_table(path, columns=present)
+        for column in wanted:
+            if column not in present:
+                table = table.append_column(column, pa.nulls(table.num_rows, pa.string()))
+        tables.append(
+            table.select(wanted).cast(
+                pa.schema([(c, pa.string()) for c in wanted[:-1]] + [(wanted[-1], pa.float64())])
+            )
+        )
+    lines = pa.concat_tables(tables)
+    elb = pc.or_(
+        pc.equal(lines["line_item_product_code"], "AWSELB"),
+        pc.starts_with(pc.fill_null(lines["line_item_operation"], ""), "LoadBalancing"),
+    )
+    egress = pc.and_(
+        pc.fill_null(elb, False),
+        pc.match_substring_regex(pc.fill_null(lines["line_item_usage_type"], ""), EGRESS_USAGE_TYPE),
+    )
+    lines = lines.filter(pc.fill_null(egress, False))
+    found = []
+    ids = pc.fill_null(lines["line_item_resource_id"], "")
+    not_arns = pc.and_(
+        pc.not_equal(ids, ""), pc.invert(pc.match_substring_regex(ids, LOAD_BALANCER_ARN_PREFIX))
+    )
+    if pc.sum(not_arns).as_py():
+        found.append(f"{pc.sum(not_arns).as_py()} ELB egress lines with a resource id that is not an ARN")
+    keys = pc.binary_join_element_wise(
+        pc.fill_null(lines["identity_line_item_id"], ""),
+        pc.fill_null(lines["identity_time_interval"], ""),
+        "/",
+    )
+    duplicates = len(keys) - len(pc.unique(keys))
+    if duplicates:
+        found.append(f"{duplicates} ELB egress line items present more than once")
+    amounts = lines["line_item_usage_amount"]
+    impossible = pc.sum(
+        pc.invert(pc.fill_null(pc.and_(pc.greater_equal(amounts, 0), pc.is_finite(amounts)), False))
+    )
+    if impossible.as_py():
+        found.append(f"{impossible.as_py()} ELB egress lines with a negative, NaN or infinite usage amount")
+    return found

@@ -167,6 +167,34 @@ class BackfillOutcome:
     execution_arn: str | None = None
 
 
+# Athena's active-query quotas (DDL and DML, running plus queued) are 20-25 by default and vary by
+# region (Athena user guide, service-limits.html); over them StartQueryExecution is refused.
+ATHENA_ACTIVE_QUERIES = 20
+
+
+def peak_athena_queries(states: dict) -> int:
+    """The most Athena queries one execution of a definition can have running at once: a Parallel
+    adds its branches' peaks, a Map multiplies its iterations' by MaxConcurrency, a sequence takes
+    its largest state's."""
+    peak = 0
+    for state in states.values():
+        if state.get("Type") == "Task" and ":athena:startQueryExecution" in str(state.get("Resource")):
+            own = 1
+        elif state.get("Type") == "Parallel":
+            own = sum(peak_athena_queries(branch["States"]) for branch in state["Branches"])
+        elif state.get("Type") == "Map":
+            inner = peak_athena_queries((state.get("ItemProcessor") or state.get("Iterator"))["States"])
+            own = inner * (state.get("MaxConcurrency") or 40)  # 0: unbounded (Step Functions: up to 40)
+        else:
+            own = 0
+        peak = max(peak, own)
+    return peak
+
+
+def max_backfill_concurrency(definition: dict, athena_queries: int = ATHENA_ACTIVE_QUERIES) -> int:
+    return max(1, athena_queries // max(1, peak_athena_queries(definition["States"])))
+
+
 def backfill(
     stack: Stack,
     days: list[date],
@@ -174,12 +202,18 @@ def backfill(
     force: bool,
     on_done: Callable[[BackfillOutcome], None],
     poll: float = 2.0,
+    max_concurrency: int = 10,
 ) -> list[BackfillOutcome]:
-    """Reconciles each day at most ``concurrency`` executions at a time (each runs up to two Athena
-    queries at once). Days with stored results are skipped unless ``force``; days with a running
-    execution are followed rather than started again, so an interrupted backfill resumes."""
-    if not 1 <= concurrency <= 10:
-        raise OperatorError("--concurrency must be between 1 and 10 (Athena's default limit is 20 queries)")
+    """Reconciles each day at most ``concurrency`` executions at a time (``max_concurrency``: what
+    the account's Athena quota allows, see max_backfill_concurrency). Days with stored results are
+    skipped unless ``force``; days with a running execution are followed rather than started again,
+    so an interrupted backfill resumes."""
+    if not 1 <= concurrency <= max_concurrency:
+        raise OperatorError(
+            f"--concurrency must be between 1 and {max_concurrency}: each execution runs several Athena "
+            f"queries at once and Athena refuses queries over its active-query quota "
+            f"(--athena-queries, default {ATHENA_ACTIVE_QUERIES})"
+        )
     sfn = stack.client("stepfunctions")
     running = _running_by_day(stack)
     pending: list[str] = []

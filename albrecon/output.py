@@ -19,6 +19,7 @@ RESULT_FIELDS = (
     "aws_service_gb",
     "egress_split",
     "cur_inter_region_gb",
+    "cur_same_region_gb",
 )
 
 COLUMNS = (

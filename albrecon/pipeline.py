@@ -1,5 +1,5 @@
 """The product's main job, run locally: events replayed through the recorder, then the real state
-machine over a DESIGN §5 data directory, answered from the results table and the alert topic."""
+machine over a docs/DESIGN.md §5 data directory, answered from the results table and the alert topic."""
 
 from __future__ import annotations
 
@@ -37,10 +37,14 @@ class DayRun:
     report: ExecutionReport
     results: list[dict]  # the results table's items of the day, after the run
     alerts: list[dict]  # messages this run published to the alert topic
+    # every run-level problem, from the day's results object (the state carries the first few)
+    all_problems: list[dict] | None = None
 
     @property
     def problems(self) -> list[dict]:
-        """Run-level problems (DESIGN §3) the execution found: kind, detail, fix, where."""
+        """Run-level problems (docs/DESIGN.md §3) the execution found: kind, detail, fix, where."""
+        if self.all_problems is not None:
+            return list(self.all_problems)
         output = self.report.output if isinstance(self.report.output, dict) else {}
         return list(output.get("problems") or [])
 
@@ -52,7 +56,7 @@ class DayRun:
             "alerts": [{"subject": a["subject"], "message": a["message"]} for a in self.alerts],
             "problems": self.problems,
         }
-        if self.report.status != "SUCCEEDED":  # DESIGN §5: why, without --verbose
+        if self.report.status != "SUCCEEDED":  # docs/DESIGN.md §5: why, without --verbose
             shape |= {"error": self.report.error, "cause": self.report.cause}
         return shape
 
@@ -75,6 +79,15 @@ class LocalPipeline:
     replayed: dict[str, int] = field(default_factory=dict, init=False)
     events: list[dict] = field(default_factory=list, init=False)
     store: LocalStore | None = field(default=None, init=False)
+
+    def _problems_of(self, output: dict) -> list[dict] | None:
+        """The whole list, from the results object the night wrote (None when it wrote none)."""
+        location = output.get("results_location")
+        if not isinstance(location, str) or not location.startswith("s3://"):
+            return None
+        bucket, key = location[len("s3://") :].split("/", 1)
+        body = self.aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        return list(json.loads(body).get("problems") or [])
 
     def __enter__(self) -> LocalPipeline:
         if not self.verbose:
@@ -138,7 +151,13 @@ class LocalPipeline:
         run_day = output.get("date") or day
         results = table.items_of_day(run_day) if isinstance(run_day, str) else []
         alerts = self.aws.published_messages(ALERT_TOPIC)[before:]
-        run = DayRun(date=run_day, report=report, results=results, alerts=alerts)
+        run = DayRun(
+            date=run_day,
+            report=report,
+            results=results,
+            alerts=alerts,
+            all_problems=self._problems_of(output),
+        )
         if self.store is not None and isinstance(run_day, str):
             self.store.replace_day(run_day, results, run.as_json())
         return run

@@ -5,6 +5,7 @@
 -- in CUR 2.0. Resource ids need "Include resource IDs" / INCLUDE_RESOURCES=TRUE.
 CREATE EXTERNAL TABLE IF NOT EXISTS {{table}} (
   `identity_line_item_id` string,
+  `identity_time_interval` string,
   `bill_invoice_id` string,
   `bill_billing_period_start_date` timestamp,
   `line_item_line_item_type` string,
@@ -17,6 +18,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS {{table}} (
   `line_item_usage_amount` double,
   `line_item_unblended_rate` string,
   `line_item_unblended_cost` double,
+  `line_item_net_unblended_cost` double,
   `pricing_unit` string,
   {{region_column}} string
 )

@@ -1,4 +1,4 @@
--- The day's ENI table (DESIGN §2 step 4): the ENIs of in-scope ALBs on day D, written by FindEnis
+-- The day's ENI table (docs/DESIGN.md §2 step 4): the ENIs of in-scope ALBs on day D, written by FindEnis
 -- as one CSV object per day, so the flow-log query joins it instead of carrying ENI ids.
 CREATE EXTERNAL TABLE IF NOT EXISTS {{table}} (
   `interface_id` string,

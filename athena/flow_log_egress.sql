@@ -1,4 +1,4 @@
--- Internet egress bytes per in-scope ALB for UTC day D (DESIGN §3): egress, counted traffic
+-- Internet egress bytes per in-scope ALB for UTC day D (docs/DESIGN.md §3): egress, counted traffic
 -- paths, ACCEPT, log-status OK, record start in [D, D+1), on the ENIs the day's ENI table gives
 -- the ALB. Reads the D and D+1 flow-log partitions only. SKIPDATA records of the same ENIs are
 -- counted: they mean records were lost. The text is the same size whatever the number of ENIs.

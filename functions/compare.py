@@ -1,5 +1,5 @@
 """Compare: reads both query results and the day's ENI table, reconciles every in-scope ALB
-(DESIGN §3), and writes the per-ALB results to S3. The state gets counts, the largest deltas
+(docs/DESIGN.md §3), and writes the per-ALB results to S3. The state gets counts, the largest deltas
 and the results' location - never the per-ALB list."""
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from collections import Counter
 from aws_lambda_powertools import Logger, Tracer
 
 from alb_egress import statements
-from alb_egress.diagnosis import Problem, apply_problems, cur_granularity_problem, cur_resource_id_problem
+from alb_egress.diagnosis import (
+    Problem,
+    apply_problems,
+    cur_content_problems,
+    cur_granularity_problem,
+    cur_resource_id_problem,
+    problem_summary,
+)
 from alb_egress.reconcile import Thresholds, cur_covers_day, out_of_scope_billed, reconcile_day
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
@@ -23,6 +30,15 @@ TOP_IN_STATE = 5  # the largest alerted deltas, for people reading the execution
 
 def results_key(day: str) -> str:
     return f"reconciliations/date={day}/results.json"
+
+
+def _net_cost(row: dict) -> float | None:
+    """The net unblended cost when every internet-egress line of the ALB carries it (EDP and
+    private pricing: what is paid), else None and the unblended cost is used."""
+    lines = int(row.get("internet_lines") or 0)
+    if lines and int(row.get("net_cost_lines") or 0) == lines and row.get("net_unblended_cost") is not None:
+        return float(row["net_unblended_cost"])
+    return None
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
@@ -41,20 +57,29 @@ def handler(event: dict, context: object) -> dict:
         )
         for row in athena_results.rows(event["flow_query_id"])
     }
+    cur_rows = athena_results.rows(event["cur_query_id"])
     cur = {
         row["load_balancer_arn"]: (
             float(row["usage_gb"] or 0),
             float(row["unblended_cost"] or 0),
             float(row["inter_region_gb"] or 0),
+            float(row.get("same_region_gb") or 0),
+            _net_cost(row),
         )
-        for row in athena_results.rows(event["cur_query_id"])
+        for row in cur_rows
     }
     freshness = (athena_results.rows(event["freshness_query_id"]) or [{}])[0]
     # A legacy CUR in the middle of a refresh may be read half old, half new: not comparable yet.
     refresh_statuses = [r.get("status") for r in athena_results.rows(event["status_query_id"])]
     cur_ready = all(str(status).upper() == "READY" for status in refresh_statuses)
     covers = cur_covers_day(freshness.get("covered_until"), day) and cur_ready
-    problems = [Problem.from_dict(p) for p in event.get("problems") or []]
+    # Diagnose's whole list (the state carries only its first few): every problem reaches the results.
+    listed = (
+        objects.get_json(event["problems_location"])
+        if event.get("problems_location")
+        else event.get("problems")
+    )
+    problems = [Problem.from_dict(p) for p in [*(event.get("plan_problems") or []), *(listed or [])]]
     resource_ids = cur_resource_id_problem(
         int(freshness.get("elb_transfer_rows") or 0),
         int(freshness.get("elb_transfer_rows_with_resource_id") or 0),
@@ -63,6 +88,7 @@ def handler(event: dict, context: object) -> dict:
         int(freshness.get("usage_lines") or 0), int(freshness.get("daily_usage_lines") or 0)
     )
     problems += [p for p in (resource_ids, granularity) if p]
+    problems += cur_content_problems(freshness, cur_rows)
     results = reconcile_day(
         day,
         eni_counts,
@@ -93,7 +119,7 @@ def handler(event: dict, context: object) -> dict:
         "statuses": dict(sorted(Counter(str(r.status) for r in results).items())),
         "out_of_scope_billed": out_of_scope_billed(cur, settings.scope),
         "cur_status": refresh_statuses[0] if refresh_statuses else None,
-        "problems": [p.as_dict() for p in problems],
+        **problem_summary(problems),
         "largest_deltas": [
             {
                 "load_balancer_arn": r.load_balancer_arn,

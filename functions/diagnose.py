@@ -1,4 +1,4 @@
-"""Diagnose: the cheap checks that say when the data cannot support an answer (DESIGN §3).
+"""Diagnose: the cheap checks that say when the data cannot support an answer (docs/DESIGN.md §3).
 
 For every in-scope account and region with ENIs on D: is there a flow-log file in D's folder (a
 List of one key), and does the first file's header line name FlowLogFormat's fields in order (a
@@ -13,7 +13,7 @@ import os
 from aws_lambda_powertools import Logger, Tracer
 
 from alb_egress import statements
-from alb_egress.diagnosis import header_problem, no_cur_data, no_flow_log_files
+from alb_egress.diagnosis import header_problem, no_cur_data, no_flow_log_files, problem_summary
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
@@ -58,5 +58,18 @@ def handler(event: dict, context: object) -> dict:
     cur_prefix = _prefix(statements.cur_period_key(settings, day))
     if objects.first_key(settings.cur_bucket, cur_prefix) is None:
         problems.append(no_cur_data(objects.s3_uri(settings.cur_bucket, cur_prefix)))
-    logger.info("diagnosed", extra={"date": day.isoformat(), "problems": [p.kind for p in problems]})
-    return {"problems": [p.as_dict() for p in problems]}
+    summary = problem_summary(problems)
+    logger.info("diagnosed", extra={"date": day.isoformat(), "problem_counts": summary["problem_counts"]})
+    # The whole list goes to S3, the state carries a bounded summary and the list's location.
+    location = objects.put_json(
+        settings.results_bucket,
+        diagnosis_key(day.isoformat(), event.get("execution_id")),
+        [p.as_dict() for p in problems],
+    )
+    return summary | {"problems_location": location}
+
+
+def diagnosis_key(day: str, execution_id: object) -> str:
+    execution = str(execution_id or "manual").rsplit(":", 1)[-1]
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in execution)[:80] or "manual"
+    return f"diagnoses/date={day}/{safe}.json"

@@ -11,7 +11,8 @@ import os
 from aws_lambda_powertools import Logger, Tracer
 
 from alb_egress import statements
-from alb_egress.cur_delivery import latest_delivery
+from alb_egress.cur_delivery import DeliveryChoice, latest_delivery
+from alb_egress.diagnosis import cur_delivery_problem
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
 from alb_egress.plan import plan_day
 from alb_egress.settings import settings_from_environment
@@ -33,7 +34,13 @@ def handler(event: dict, context: object) -> dict:
         return {"statement": _partitions_statement(settings, event)}
     count_run_event("RunHeartbeat")  # NoRunAlarm: a run started (bad input or not)
     plan = plan_day(event.get("input"), event.get("execution_start", ""), settings.reconcile_lag_days)
-    deliveries = _cur_deliveries(settings, plan.day) if settings.cur_format == "cur2" else {}
+    choices = _cur_deliveries(settings, plan.day) if settings.cur_format == "cur2" else {}
+    deliveries = {period: choice.delivery for period, choice in choices.items()}
+    problems = [
+        cur_delivery_problem(period, choice.problem).as_dict()
+        for period, choice in choices.items()
+        if choice.problem
+    ]
     logger.info(
         "planned", extra={"date": plan.day.isoformat(), "source": plan.source, "cur_deliveries": deliveries}
     )
@@ -53,18 +60,22 @@ def handler(event: dict, context: object) -> dict:
             "cur_freshness": statements.cur_freshness_query(settings, plan.day, deliveries),
             "cur_status": statements.cur_status_query(settings),
         },
+        "problems": problems,  # at most one per billing period: they travel in the state
     }
 
 
-def _cur_deliveries(settings, day) -> dict[str, str]:
+def _cur_deliveries(settings, day) -> dict[str, DeliveryChoice]:
     """CUR 2.0: the latest delivery of each billing period the night reads (its Manifest.json, or
     the newest delivery folder)."""
     deliveries = {}
     for period_day in statements.cur_periods(day):
         period_key = "/".join(p for p in statements.cur_period_key(settings, period_day) if p) + "/"
-        manifest = objects.get_json_or_none(
-            settings.cur_bucket, statements.cur_manifest_key(settings, period_day)
-        )
+        try:
+            manifest = objects.get_json_or_none(
+                settings.cur_bucket, statements.cur_manifest_key(settings, period_day)
+            )
+        except ValueError as error:  # not JSON (truncated, damaged): a problem, not a failed night
+            manifest = {"unreadable": f"the period's Manifest.json is not JSON ({str(error)[:120]})"}
         folders = objects.subfolders(settings.cur_bucket, period_key)
         deliveries[f"{period_day:%Y-%m}"] = latest_delivery(manifest, period_key, folders)
     return deliveries

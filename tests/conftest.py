@@ -24,3 +24,15 @@ def local_aws():
 
     with LocalAws(parameters=PLACEHOLDER_PARAMETERS, function_env={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as aws:
         yield aws
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Least privilege, measured: the statements of each role that no call of this session needed
+    (the local IAM records which statements allowed which calls: albrecon/local/iam.py)."""
+    from albrecon.local import iam
+
+    report = iam.unexercised_report()
+    if report:
+        terminalreporter.write_sep("-", "local IAM: role statements no call of this session needed")
+        for line in report:
+            terminalreporter.write_line(line)

@@ -1,6 +1,6 @@
 """Writes one UTC day of realistic data, laid out exactly as AWS delivers it, with its ground truth.
 
-Layout (DESIGN §5), under ``DIR``:
+Layout (docs/DESIGN.md §5), under ``DIR``:
 - ``s3/<flow bucket>/<prefix>/AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/[HH/]`` (or the
   Hive-compatible ``aws-account-id=/aws-service=vpcflowlogs/aws-region=/year=/month=/day=/[hour=/]``)
   gzip text flow logs, AWS-named, one file per 5-minute delivery, header line in the configured
@@ -838,12 +838,12 @@ _CUR_COLUMNS = {
     "identity_line_item_id": pa.string(),
     "identity_time_interval": pa.string(),
     "bill_invoice_id": pa.string(),
-    "bill_billing_period_start_date": pa.timestamp("ms"),
+    "bill_billing_period_start_date": pa.timestamp("ms", tz="UTC"),  # as AWS writes them (real-samples/)
     "bill_payer_account_id": pa.string(),
     "line_item_usage_account_id": pa.string(),
     "line_item_line_item_type": pa.string(),
-    "line_item_usage_start_date": pa.timestamp("ms"),
-    "line_item_usage_end_date": pa.timestamp("ms"),
+    "line_item_usage_start_date": pa.timestamp("ms", tz="UTC"),  # as AWS writes them (real-samples/)
+    "line_item_usage_end_date": pa.timestamp("ms", tz="UTC"),  # as AWS writes them (real-samples/)
     "line_item_product_code": pa.string(),
     "line_item_usage_type": pa.string(),
     "line_item_operation": pa.string(),

@@ -133,6 +133,10 @@ class AthenaEngine:
         self.tables: dict[tuple[str, str], TableDef] = {}
         self.executions: dict[str, QueryExecutionRecord] = {}
         # Every core reads the day's files (gzip text and Parquet alike), as Athena fans out.
+        # Athena works in UTC: CUR timestamps are Parquet timestamp[ms, tz=UTC] and compare with
+        # UTC literals whatever the machine's zone (DuckDB's default session zone is the local one).
+        # (set on each connection, see _db: a cursor does not inherit it, and the config key needs
+        # the ICU extension loaded first)
         self._root = duckdb.connect(":memory:", config={"threads": threads or os.cpu_count() or 1})
         # Queries run concurrently, as on Athena (the night's flow-log and CUR queries are
         # branches of one Parallel state): each thread has its own DuckDB connection to the one
@@ -141,6 +145,10 @@ class AthenaEngine:
         self._lock = threading.Lock()
         # Tests: queries whose text this accepts stay RUNNING for ever (a stuck query).
         self.hold_running: Callable[[str], bool] | None = None
+        # Athena reads the Glue catalog and S3 with the caller's credentials: each (action, ARN)
+        # a query needs is passed here (the local IAM raises on a denied one; None: unchecked).
+        self.authorize: Callable[[list[tuple[str, str]]], None] | None = None
+        self.region, self.account = "us-east-1", "123456789012"  # of the Glue catalog's ARNs
 
     # ------------------------------------------------------------------ Athena API shapes
     def start_query_execution(
@@ -221,6 +229,8 @@ class AthenaEngine:
         MaxResults: int = MAX_RESULTS_PER_PAGE,
     ) -> dict:
         record = self._record(QueryExecutionId)
+        if record.output_location:  # the caller reads the result file (Athena's GetQueryResults)
+            self._needs([("s3:GetObject", "arn:aws:s3:::" + record.output_location[len("s3://") :])])
         if record.state != "SUCCEEDED":
             raise AthenaError(
                 "InvalidRequestException", f"Query has not yet finished. Current state: {record.state}"
@@ -263,6 +273,7 @@ class AthenaEngine:
         connection = getattr(self._connections, "db", None)
         if connection is None:
             connection = self._connections.db = self._root.cursor()
+            connection.execute("SET TimeZone = 'UTC'")
         return connection
 
     def run(self, record: QueryExecutionRecord) -> None:
@@ -278,7 +289,44 @@ class AthenaEngine:
         record.engine_millis = int((time.perf_counter() - began) * 1000)
         record.completed = datetime.now(UTC)
 
+    def _needs(self, needs: list[tuple[str, str]]) -> None:
+        if self.authorize is None:
+            return
+        try:
+            self.authorize(needs)
+        except Exception as denied:  # iam.AccessDenied: the query fails, as Athena's does
+            raise AthenaError(
+                "AccessDeniedException", f"Insufficient permissions to execute the query. {denied}"
+            ) from None
+
+    def _glue(self, actions: list[str], db: str, table: str | None = None) -> list[tuple[str, str]]:
+        """What a Glue action on a table needs: the catalog, the database and the table (Glue
+        developer guide, "Specifying AWS Glue resource ARNs")."""
+        prefix = f"arn:aws:glue:{self.region}:{self.account}"
+        resources = [f"{prefix}:catalog", f"{prefix}:database/{db}"]
+        if table is not None:
+            resources.append(f"{prefix}:table/{db}/{table}")
+        return [(action, resource) for action in actions for resource in resources]
+
+    def _database_needs(self, database: str | None) -> None:
+        """Every query reads its database and, as Athena's docs require of every caller, the
+        catalog's ``default`` database ("Mandatory: Access policy to the default database and
+        catalog per AWS Region", fine-grained-access-to-glue-resources.html)."""
+        needs = self._glue(["glue:GetDatabase"], "default")
+        if database and database.lower() != "default":
+            needs += self._glue(["glue:GetDatabase"], database.lower())
+        self._needs(needs)
+
     def _dispatch(self, record: QueryExecutionRecord) -> None:
+        self._database_needs(record.database)
+        if record.output_location:
+            bucket = record.output_location[len("s3://") :].split("/", 1)[0]
+            self._needs(
+                [
+                    ("s3:GetBucketLocation", f"arn:aws:s3:::{bucket}"),
+                    ("s3:PutObject", "arn:aws:s3:::" + record.output_location[len("s3://") :]),
+                ]
+            )
         sql = record.query.strip().rstrip(";").strip()
         if not sql:
             raise AthenaError("SYNTAX_ERROR", "empty query")
@@ -326,6 +374,8 @@ class AthenaEngine:
         db, name = self._qualify(statement.this.this, database)
         if db not in self.databases:
             raise AthenaError("SCHEMA_NOT_FOUND", f"Schema {db} does not exist")
+        exists = (db, name) in self.tables
+        self._needs(self._glue(["glue:GetTable"] + ([] if exists else ["glue:CreateTable"]), db, name))
         if (db, name) in self.tables:
             if statement.args.get("exists"):
                 return
@@ -358,6 +408,7 @@ class AthenaEngine:
         if name_match is None:
             raise AthenaError("SYNTAX_ERROR", f"bad table name {match['table']!r}")
         db = (name_match[1] or database or "default").lower()
+        self._needs(self._glue(["glue:GetTable", "glue:BatchCreatePartition"], db, name_match[2].lower()))
         table = self._table(db, name_match[2].lower())
         specs = match["specs"]
         position, added = 0, {}
@@ -431,7 +482,10 @@ class AthenaEngine:
             if not node.db and node.name.lower() in common_tables:
                 continue  # a WITH query's own name, not a catalog table
             db, name = self._qualify(node, record.database)
+            self._needs(self._glue(["glue:GetTable"], db, name))
             table = self._table(db, name)
+            if table.partition_keys:
+                self._needs(self._glue(["glue:GetPartitions"], db, name))
             partitions = self._pruned_partitions(table, node)
             if partitions is None:
                 record.unpruned_tables.append(f"{db}.{name}")
@@ -502,6 +556,7 @@ class AthenaEngine:
         locations = partitions if table.partition_keys else [((), table.location)]
         for values, location in locations:
             files = _data_files(self.local_path(location))
+            self._needs(self._s3_reads(location, files))
             if not files:
                 continue
             scanned += sum(f.stat().st_size for f in files)
@@ -517,6 +572,14 @@ class AthenaEngine:
             branches.append(f"SELECT {', '.join(nulls)} WHERE false")
         self._db.execute(f'CREATE OR REPLACE TEMP VIEW "{view}" AS ' + " UNION ALL ".join(branches))
         return scanned
+
+    def _s3_reads(self, location: str, files: list[Path]) -> list[tuple[str, str]]:
+        """Listing a location needs s3:ListBucket on its bucket, reading a file s3:GetObject on it."""
+        bucket = location[len("s3://") :].split("/", 1)[0]
+        root = self.local_path(f"s3://{bucket}/")
+        return [("s3:ListBucket", f"arn:aws:s3:::{bucket}")] + [
+            ("s3:GetObject", f"arn:aws:s3:::{bucket}/{f.relative_to(root).as_posix()}") for f in files
+        ]
 
     def _file_scan(self, table: TableDef, files: list[Path], constants: list[str]) -> str:
         file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"

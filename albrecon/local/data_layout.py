@@ -1,4 +1,4 @@
-"""Which account and region a local data directory belongs to (DESIGN §5).
+"""Which account and region a local data directory belongs to (docs/DESIGN.md §5).
 
 The local stack runs as the account and region of the data: the flow-log folders under
 ``s3/<FlowLogsBucket>/<prefix>/AWSLogs/`` (AWS's default layout or the Hive-compatible one) and
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
 
-_HIVE_ACCOUNT = re.compile(r"^aws-account-id=(\d{12})$")
-_HIVE_REGION = re.compile(r"^aws-region=([a-z0-9-]+)$")
+_HIVE_ACCOUNT = re.compile(r"^aws-account-id=(\d{12})\Z")
+_HIVE_REGION = re.compile(r"^aws-region=([a-z0-9-]+)\Z")
 
 
 class DataLayoutError(ValueError):

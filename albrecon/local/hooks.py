@@ -161,6 +161,7 @@ from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
+from . import iam
 from .athena import AthenaEngine, AthenaError
 from .lambdas import FunctionError, LocalFunction
 
@@ -589,6 +590,10 @@ class InProcessLambda:
         fault = self._faults.check("lambda", "Invoke")
         if fault is not None:
             raise _lambda_client_error(fault.code, fault.message)
+        try:
+            iam.check_call("lambda", "Invoke", {"FunctionName": FunctionName}, "")
+        except iam.AccessDenied as denied:
+            raise _lambda_client_error("AccessDeniedException", str(denied)) from None
         function = self._function(FunctionName, options.get("Qualifier"))
         if function is None:
             raise _lambda_client_error("ResourceNotFoundException", f"Function not found: {FunctionName}")
@@ -669,13 +674,14 @@ def _integration_client(region: str, service: str, state_credentials: Any = None
     if not _INSTALLED:
         return _ORIGINAL_CLIENT_FOR(region=region, service=service, state_credentials=state_credentials)
     integrations = _INSTALLED[-1]
+    role = getattr(state_credentials, "role_arn", None)  # the execution's role: its calls are made as it
     if service == "lambda":
-        return integrations.in_process_lambda
+        return iam.ActingClient(integrations.in_process_lambda, role)
     key = (region, service)
     with integrations.lock:
         if key not in integrations.clients:
             integrations.clients[key] = _ORIGINAL_CLIENT_FOR(region=region, service=service)
-        return integrations.clients[key]
+        return iam.ActingClient(integrations.clients[key], role)
 
 
 def _modules_naming(value: Any, name: str, package: str) -> list:
@@ -754,7 +760,12 @@ def installed(
                     return "{}"  # queries finish synchronously here
                 return json.dumps(getattr(engine, method)(**params), default=_json_default)
             except AthenaError as error:
-                raise LocalServiceError("InvalidRequestException", str(error)) from None
+                code = (
+                    "AccessDeniedException"
+                    if error.kind == "AccessDeniedException"
+                    else "InvalidRequestException"
+                )
+                raise LocalServiceError(code, str(error)) from None
 
         return answer
 

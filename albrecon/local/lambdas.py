@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import iam
 from .template import Resolver, Template
 
 
@@ -64,6 +65,7 @@ class LocalFunction:
     memory: int
     timeout: int
     stdout: list[str] = field(default_factory=list)  # what the handler printed: EMF metrics, prints
+    role_arn: str | None = None  # the execution role its AWS calls are made as (iam.py)
 
     def metrics(self) -> list[dict]:
         """The CloudWatch embedded-metric-format documents the function printed."""
@@ -75,7 +77,7 @@ class LocalFunction:
         # Lambda passes JSON: a deep copy through JSON keeps handlers from sharing objects with callers.
         payload = json.loads(json.dumps(event))
         printed = io.StringIO()
-        with _environment(self.environment), _on_path(self.code_dir):
+        with _environment(self.environment), _on_path(self.code_dir), iam.acting_as(self.role_arn):
             handler = getattr(importlib.import_module(module_name), function_name)
             try:
                 with _stdout_of_this_thread(printed):
@@ -150,16 +152,14 @@ def functions_from_template(template: Template, resolver: Resolver) -> dict[str,
 
 @contextmanager
 def _environment(values: dict[str, str]):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
+    """The function's variables, set for its invocation and left set: the local stack sets every
+    function variable once before anything runs (LocalAws), so an invocation only changes values.
+    Adding or removing a key while another thread iterates ``os.environ`` - botocore does, for its
+    proxy settings, whenever a client is made - raises KeyError or RuntimeError in that thread."""
+    for key, value in values.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+    yield
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from moto import mock_aws
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
 from alb_egress.settings import BUCKET_RE
 
-from . import hooks
+from . import hooks, iam
 from .athena import AthenaEngine
 from .execution import ExecutionReport, run_execution
 from .lambdas import LocalFunction, functions_from_template
@@ -75,6 +75,9 @@ class LocalAws:
     resolver: Resolver = field(init=False)
     faults: hooks.FaultInjector = field(default_factory=hooks.FaultInjector, init=False)
     state_machines: dict[str, str] = field(default_factory=dict, init=False)  # logical id -> ARN
+    # IAM by execution (iam.py): every call a function or the state machine makes is checked
+    # against the policies `sam deploy` gives its role. Off only for tests of moto itself.
+    enforce_iam: bool = True
 
     def __post_init__(self) -> None:
         self._stack = ExitStack()
@@ -99,6 +102,10 @@ class LocalAws:
         stack_dir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="albrecon-stack-")))
         self.athena = AthenaEngine(Path(self.data_dir), stack_dir=stack_dir)
         self.execution_ends = hooks.ExecutionEnds()
+        self.authorizer = iam.Authorizer(enabled=self.enforce_iam)
+        self._kms_keys: dict[str, str] = {}  # queue / topic ARN -> its customer KMS key ARN
+        self.athena.region, self.athena.account = self.region, self.account
+        self.athena.authorize = iam.check_needs
         self.retry_clock = hooks.RetryClock(
             scale=self.retry_delay_scale, timeout_scale=self.timeout_scale, wait_scale=self.wait_scale
         )
@@ -113,6 +120,7 @@ class LocalAws:
                 self.athena, lambda: self.functions, self.faults, self.retry_clock, self.execution_ends
             )
         )
+        self._stack.enter_context(iam.enforced(self.authorizer, self._call_context))
         try:
             self._provision()
         except BaseException:
@@ -127,6 +135,17 @@ class LocalAws:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+    def _call_context(self, region: str) -> iam.CallContext:
+        return iam.CallContext(
+            region=region or self.region,
+            account=self.account,
+            athena_workgroup_of=lambda query_id: getattr(
+                self.athena.executions.get(query_id), "workgroup", "primary"
+            ),
+            queue_kms_key=self._kms_keys.get,
+            topic_kms_key=self._kms_keys.get,
+        )
 
     def client(self, service: str):
         """One client per service (building one costs ~20 ms; they are safe to share across threads)."""
@@ -153,6 +172,12 @@ class LocalAws:
         return f"{STACK_NAME}-{logical_id}"
 
     def _provision(self) -> None:
+        self.translated = iam.translated_template(self.template)
+        self._role_arns = {
+            logical_id: iam.role_arn(self.account, STACK_NAME, logical_id)
+            for logical_id, resource in self.translated["Resources"].items()
+            if resource["Type"] == "AWS::IAM::Role"
+        }
         for logical_id, resource in self.template.resources.items():
             provision = getattr(self, "_provision_" + resource["Type"].replace("::", "_"), None)
             if provision is not None:
@@ -167,8 +192,37 @@ class LocalAws:
         self.functions = functions_from_template(self.template, self.resolver)
         for function in self.functions.values():
             function.environment.update(self._environment | LOCAL_FUNCTION_ENV | self.function_env)
+            function.role_arn = self._role_arn_of(function.logical_id)
+        # Every function variable exists before anything runs (lambdas._environment says why);
+        # __exit__ puts back what was there before.
+        for function in self.functions.values():
+            for key, value in function.environment.items():
+                if key not in self._saved_env:
+                    self._saved_env[key] = os.environ.get(key)
+                    os.environ[key] = value
         for logical_id, resource in self.template.of_type("AWS::Serverless::StateMachine").items():
             self._provision_state_machine(logical_id, resource.get("Properties", {}))
+        roles = iam.roles_of(self.translated, self.resolver, STACK_NAME)
+        self.authorizer.roles = {role.arn: role for role in roles.values()}
+        member_template = self.template.path.parent / "member" / "template.yaml"
+        if member_template.is_file():
+            self.authorizer.member_roles = iam.member_roles(
+                member_template,
+                {"DiscoveryRoleName": self.resolver.parameters.get("MemberDiscoveryRoleName", "")},
+            )
+
+    def _role_arn_of(self, logical_id: str) -> str | None:
+        role = iam.role_of(self.translated, logical_id)
+        if role is not None:
+            return self._role_arns[role]
+        props = self.translated["Resources"][logical_id]["Properties"]
+        given = props.get("Role") or props.get("RoleArn")
+        return self.resolver.resolve(given) if given else None
+
+    def role(self, logical_id: str) -> iam.Role:
+        """The role of a function or state machine (or a role by its own logical id), as deployed."""
+        arn = self._role_arns.get(logical_id) or self._role_arn_of(logical_id)
+        return self.authorizer.roles[arn]
 
     def _provision_AWS_DynamoDB_Table(self, logical_id: str, props: dict) -> None:
         name = props.get("TableName") or self._physical_name(logical_id)
@@ -193,6 +247,7 @@ class LocalAws:
         self.resolver.refs[logical_id] = url
         self.resolver.attributes[(logical_id, "QueueName")] = name
         self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{self.region}:{self.account}:{name}"
+        self._remember_kms_key(self.resolver.attributes[(logical_id, "Arn")], props)
 
     def _provision_AWS_SNS_Topic(self, logical_id: str, props: dict) -> None:
         arn = self.client("sns").create_topic(Name=props.get("TopicName") or self._physical_name(logical_id))[
@@ -200,7 +255,14 @@ class LocalAws:
         ]
         self.resolver.refs[logical_id] = arn
         self.resolver.attributes[(logical_id, "TopicArn")] = arn
+        self._remember_kms_key(arn, props)
         self.resolver.attributes[(logical_id, "TopicName")] = arn.rsplit(":", 1)[1]
+
+    def _remember_kms_key(self, arn: str, props: dict) -> None:
+        """A customer KMS key encrypting a queue or topic: senders need it too (iam.py)."""
+        key = self.resolver.resolve(props.get("KmsMasterKeyId", ""))
+        if isinstance(key, str) and key.startswith("arn:"):
+            self._kms_keys[arn] = key
 
     def _provision_data_buckets(self) -> None:
         """The data directory's buckets exist in the local S3 too (their objects load on demand)."""
@@ -252,7 +314,7 @@ class LocalAws:
         arn = self.client("stepfunctions").create_state_machine(
             name=name,
             definition=json.dumps(definition),
-            roleArn=f"arn:aws:iam::{self.account}:role/{name}-role",
+            roleArn=self._role_arn_of(logical_id) or f"arn:aws:iam::{self.account}:role/{name}-role",
             type=props.get("Type", "STANDARD"),
         )["stateMachineArn"]
         self.state_machines[logical_id] = arn

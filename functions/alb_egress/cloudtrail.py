@@ -16,6 +16,10 @@ CREATE = "CreateNetworkInterface"
 DELETE = "DeleteNetworkInterface"
 
 
+# pydantic's default (Rust) regex engine has no \Z; its $ already means the end of the text.
+_RUST_ENI_ID = ENI_ID_RE.pattern.replace("\\Z", "$")
+
+
 class MalformedEvent(ValueError):
     """The event is not a well-formed CloudTrail ENI event; nothing may be written for it."""
 
@@ -25,7 +29,7 @@ class _Loose(BaseModel):
 
 
 class _NetworkInterface(_Loose):
-    network_interface_id: str = Field(alias="networkInterfaceId", pattern=ENI_ID_RE.pattern)
+    network_interface_id: str = Field(alias="networkInterfaceId", pattern=_RUST_ENI_ID)
     description: str | None = None
     vpc_id: str | None = Field(default=None, alias="vpcId")
     subnet_id: str | None = Field(default=None, alias="subnetId")

@@ -1,4 +1,4 @@
-"""Run-level problems (DESIGN §3): when the configuration or the data cannot support an answer,
+"""Run-level problems (docs/DESIGN.md §3): when the configuration or the data cannot support an answer,
 say so plainly - where, what, and what to change - instead of blaming ALBs for it.
 
 Found by cheap checks in the night's flow (a List with a prefix, a ranged Get of one object's first
@@ -14,7 +14,23 @@ from .flowlog_format import FlowLogFormat
 from .reconcile import AlbDay, Status
 
 FLOW_PROBLEMS = (Status.NO_FLOW_LOG_FILES, Status.FLOW_LOG_FORMAT_MISMATCH)
-CUR_PROBLEMS = (Status.NO_CUR_DATA, Status.CUR_WITHOUT_RESOURCE_IDS, Status.CUR_MONTHLY_GRANULARITY)
+CUR_PROBLEMS = (
+    Status.NO_CUR_DATA,
+    Status.NOT_A_CUR,
+    Status.CUR_DELIVERY_UNKNOWN,
+    Status.CUR_WITHOUT_RESOURCE_IDS,
+    Status.CUR_RESOURCE_IDS_NOT_ARNS,
+    Status.CUR_MONTHLY_GRANULARITY,
+    Status.CUR_DUPLICATE_LINE_ITEMS,
+    Status.CUR_IMPOSSIBLE_USAGE,
+)
+# Columns every CUR line item has (legacy and 2.0): a table over files without them is not a CUR.
+CUR_REQUIRED_COLUMNS = {
+    "with_line_item_type": "line_item_line_item_type",
+    "with_usage_type": "line_item_usage_type",
+    "with_usage_start_date": "line_item_usage_start_date",
+    "with_usage_amount": "line_item_usage_amount",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +100,21 @@ def cur_resource_id_problem(elb_transfer_rows: int, with_resource_id: int) -> Pr
         return None
     return Problem(
         kind=Status.CUR_WITHOUT_RESOURCE_IDS.value,
-        detail=f"none of the {elb_transfer_rows} AWSELB data-transfer line items has a resource id",
+        detail=f"none of the {elb_transfer_rows} ELB data-transfer-out line items has a resource id",
         fix='recreate the report with "Include resource IDs" (legacy) or INCLUDE_RESOURCES=TRUE (CUR 2.0)',
+    )
+
+
+def cur_delivery_problem(period: str, why: str) -> Problem:
+    """CUR 2.0 deliveries exist but none can be chosen: reading the period whole would count every
+    refresh once more."""
+    return Problem(
+        kind=Status.CUR_DELIVERY_UNKNOWN.value,
+        detail=f"billing period {period}: {why}; the night reads no CUR line rather than every refresh",
+        fix=(
+            "check the export's metadata/BILLING_PERIOD=.../<export>-Manifest.json and its data folders "
+            "(the latest delivery must be listed there)"
+        ),
     )
 
 
@@ -98,6 +127,96 @@ def cur_granularity_problem(usage_lines: int, daily_usage_lines: int) -> Problem
         detail=f"all {usage_lines} usage line items of the period span more than a day (a monthly report)",
         fix="use a report with hourly or daily time granularity (legacy TimeUnit, CUR 2.0 TIME_GRANULARITY)",
     )
+
+
+def _count(row: Mapping, key: str) -> int:
+    try:
+        return int(row.get(key) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def cur_content_problems(freshness: Mapping, cur_rows: Iterable[Mapping]) -> list[Problem]:
+    """What is at the CUR location cannot be trusted as a bill: not a CUR at all, ELB resource ids
+    that no ALB ARN can match, line items present twice, usage amounts that cannot be real. From the
+    freshness query's counts (the whole period) and the CUR query's per-ALB counts (day D)."""
+    problems = []
+    line_items = _count(freshness, "line_items")
+    missing = [column for key, column in CUR_REQUIRED_COLUMNS.items() if _count(freshness, key) == 0]
+    if line_items > 0 and missing:
+        problems.append(
+            Problem(
+                kind=Status.NOT_A_CUR.value,
+                detail=(
+                    f"the {line_items} rows at the CUR location have no {', '.join(missing)}: not a Cost "
+                    "and Usage Report (a FOCUS export or another schema?)"
+                ),
+                fix=(
+                    "point CurBucket/CurPrefix/CurReportName at a legacy CUR or a CUR 2.0 export, "
+                    "and set CurFormat"
+                ),
+            )
+        )
+    not_arns = _count(freshness, "elb_transfer_rows_not_arns")
+    if not_arns:
+        example = str(freshness.get("example_resource_id_not_arn") or "")[:120]
+        problems.append(
+            Problem(
+                kind=Status.CUR_RESOURCE_IDS_NOT_ARNS.value,
+                detail=(
+                    f"{not_arns} ELB data-transfer-out line items carry a resource id that is not a load "
+                    f"balancer ARN (e.g. {example!r}): their ALBs cannot be matched"
+                ),
+                fix="use the CUR exactly as AWS delivers it (resource ids are the ALBs' ARNs, lower case)",
+            )
+        )
+    rows = list(cur_rows)
+    duplicates = sum(_count(r, "duplicate_lines") for r in rows)
+    if duplicates:
+        problems.append(
+            Problem(
+                kind=Status.CUR_DUPLICATE_LINE_ITEMS.value,
+                detail=(
+                    f"{duplicates} ALB data-transfer line items of the day are present more than once "
+                    "(same identity_line_item_id and identity_time_interval), on "
+                    f"{sum(1 for r in rows if _count(r, 'duplicate_lines'))} ALBs"
+                ),
+                fix=(
+                    "remove the leftover or copied report files from the CUR location, "
+                    "so each line item is there once"
+                ),
+            )
+        )
+    impossible = sum(_count(r, "impossible_lines") for r in rows)
+    if impossible:
+        problems.append(
+            Problem(
+                kind=Status.CUR_IMPOSSIBLE_USAGE.value,
+                detail=(
+                    f"{impossible} ALB data-transfer line items of the day have a negative, NaN or "
+                    "infinite usage amount"
+                ),
+                fix="check the report files at the CUR location: AWS writes no such amounts",
+            )
+        )
+    return problems
+
+
+PROBLEMS_IN_STATE = 5  # each is ~600 bytes; the full list is in S3 (Step Functions' 256 KiB)
+
+
+def problem_summary(problems: Iterable[Problem]) -> dict:
+    """What travels in the state machine's state: counts by kind and the first few problems. A
+    misconfigured Organization (a mistyped prefix, 60 accounts x 4 regions) has hundreds."""
+    problems = list(problems)
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[problem.kind] = counts.get(problem.kind, 0) + 1
+    return {
+        "problem_total": len(problems),
+        "problem_counts": dict(sorted(counts.items())),
+        "problems": [p.as_dict() for p in problems[:PROBLEMS_IN_STATE]],
+    }
 
 
 def apply_problems(results: Iterable[AlbDay], problems: Iterable[Problem]) -> list[AlbDay]:

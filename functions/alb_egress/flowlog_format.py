@@ -61,7 +61,7 @@ ALL_FIELDS_FORMAT = " ".join(f"${{{name}}}" for name in V5_FIELDS)
 # What the reconciliation reads; a format without these cannot tell internet egress apart.
 REQUIRED_FIELDS = ("interface-id", "bytes", "start", "action", "log-status", "flow-direction", "traffic-path")
 
-_TOKEN_RE = re.compile(r"^\$\{([a-z0-9-]+)\}$")
+_TOKEN_RE = re.compile(r"^\$\{([a-z0-9-]+)\}\Z")
 
 
 class InvalidFlowLogFormat(ValueError):

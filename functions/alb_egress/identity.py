@@ -13,14 +13,14 @@ from dataclasses import dataclass
 # The id is the 16-hex-digit suffix AWS appends.
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?"
 _LB_ID = r"[0-9a-f]{16}"
-_DESCRIPTION_RE = re.compile(rf"^ELB (?P<type>app|net)/(?P<name>{_NAME})/(?P<id>{_LB_ID})$")
+_DESCRIPTION_RE = re.compile(rf"^ELB (?P<type>app|net)/(?P<name>{_NAME})/(?P<id>{_LB_ID})\Z")
 _ARN_RE = re.compile(
     rf"^arn:(?P<partition>aws|aws-cn|aws-us-gov):elasticloadbalancing:(?P<region>[a-z]{{2}}(?:-[a-z]+)+-\d):"
-    rf"(?P<account>\d{{12}}):loadbalancer/(?P<type>app|net)/(?P<name>{_NAME})/(?P<id>{_LB_ID})$"
+    rf"(?P<account>\d{{12}}):loadbalancer/(?P<type>app|net)/(?P<name>{_NAME})/(?P<id>{_LB_ID})\Z"
 )
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
-ENI_ID_RE = re.compile(r"^eni-[0-9a-f]{8,17}$")
+ACCOUNT_RE = re.compile(r"^\d{12}\Z")
+REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d\Z")
+ENI_ID_RE = re.compile(r"^eni-[0-9a-f]{8,17}\Z")
 
 _PARTITION_BY_REGION_PREFIX = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"))
 
@@ -140,7 +140,7 @@ def _id_set(text: str | None, pattern: re.Pattern, what: str, own: str) -> froze
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Which ALBs a night reconciles (DESIGN §3): account in `Accounts`, region in `Regions`,
+    """Which ALBs a night reconciles (docs/DESIGN.md §3): account in `Accounts`, region in `Regions`,
     name in `LoadBalancerNames`. The one place scope is decided."""
 
     accounts: frozenset[str] | None  # None: every account present in the inventory

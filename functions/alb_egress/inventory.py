@@ -79,7 +79,7 @@ class EniRecord:
         return cls(**{k: v for k, v in item.items() if k in fields})
 
     def belongs_on(self, day: date) -> bool:
-        """DESIGN §3: created before D+1 and not deleted before D.
+        """docs/DESIGN.md §3: created before D+1 and not deleted before D.
 
         An unknown creation time (discovery without attachment time) counts as "long before".
         """
@@ -91,7 +91,7 @@ class EniRecord:
 
 @dataclass(frozen=True, slots=True)
 class DayEni:
-    """One row of the day's ENI table (DESIGN §2 step 4): an in-scope ALB's ENI on D."""
+    """One row of the day's ENI table (docs/DESIGN.md §2 step 4): an in-scope ALB's ENI on D."""
 
     eni_id: str
     load_balancer_arn: str

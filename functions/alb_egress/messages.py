@@ -9,6 +9,7 @@ from .reconcile import ALERTED, PROBLEM_STATUSES, Status
 
 SUBJECT_MAX = 100  # SNS subject limit
 MAX_LISTED = 50  # ALBs detailed in one alert e-mail
+MAX_PROBLEMS_LISTED = 20  # run-level problems detailed in one (an Organization can have hundreds)
 EXPLANATIONS = {
     Status.MISMATCH: "flow logs and the bill disagree beyond the tolerance",
     Status.MISSING_CUR: "the network sent data to the internet but the bill shows no ALB data transfer",
@@ -35,14 +36,33 @@ def status_counts(results: Iterable[Mapping]) -> dict[str, int]:
     return {status.value: counts.get(status.value, 0) for status in Status}
 
 
+# SNS delivers at most 10 message attributes to raw-delivery SQS subscribers (a message with more is
+# not delivered to them: SNS developer guide, "Amazon SNS raw message delivery"): 10 at most here.
+ATTRIBUTE_STATUSES = (
+    Status.MISMATCH,
+    Status.MISSING_CUR,
+    Status.MISSING_FLOW_LOGS,
+    Status.PENDING_CUR,
+    Status.MATCH,
+    Status.NO_TRAFFIC,
+)
+
+
 def message_attributes(day: str, counts: Mapping[str, int], kind: str) -> dict[str, dict[str, str]]:
-    """SNS message attributes, for subscription filter policies (e.g. only MISMATCH > 0)."""
+    """SNS message attributes, for subscription filter policies (e.g. only mismatch > 0): the ALB
+    statuses one by one, the run-level problems' ALBs together (``problems``), and ``alerted``."""
+
+    def number(value: int) -> dict[str, str]:
+        return {"DataType": "Number", "StringValue": str(value)}
+
     attributes = {
         "kind": {"DataType": "String", "StringValue": kind},
         "date": {"DataType": "String", "StringValue": day},
     }
-    for status, count in counts.items():
-        attributes[status.lower()] = {"DataType": "Number", "StringValue": str(count)}
+    for status in ATTRIBUTE_STATUSES:
+        attributes[status.value.lower()] = number(counts.get(status.value, 0))
+    attributes["problems"] = number(sum(counts.get(s.value, 0) for s in PROBLEM_STATUSES))
+    attributes["alerted"] = number(sum(counts.get(s.value, 0) for s in ALERTED))
     return attributes
 
 
@@ -69,7 +89,14 @@ def alert(
             + (f" (largest: {worst['load_balancer']} {worst['delta_gb']:+.2f} GB)" if worst else "")
         )
     lines = [f"ALB internet egress reconciliation for {day} (UTC)", ""]
-    for problem in problems:  # what the data cannot support comes first: it is not the ALBs' fault
+    if len(problems) > MAX_PROBLEMS_LISTED:  # an e-mail (SNS: 256 KB) lists the first ones
+        counts = Counter(p["kind"] for p in problems)
+        lines += [
+            f"{len(problems)} problems ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}); "
+            f"the first {MAX_PROBLEMS_LISTED}:",
+            "",
+        ]
+    for problem in problems[:MAX_PROBLEMS_LISTED]:  # what the data cannot support comes first
         affected = sum(1 for r in results if r["status"] == problem["kind"] and _in_place(r, problem))
         place = f" (account {problem['account']}, {problem['region']})" if problem.get("account") else ""
         lines += [
@@ -81,7 +108,7 @@ def alert(
     lines += [
         f"{len(alerted)} of {len(results)} watched ALBs need attention. "
         "Flow GB = bytes of the ALB's ENIs to the internet in VPC Flow Logs / 2^30; "
-        "CUR GB = AWSELB DataTransfer-Out-Bytes billed for the ALB.",
+        "CUR GB = DataTransfer-Out-Bytes billed for the ALB's ARN (AWSELB, or AmazonEC2 on older bills).",
         "",
     ]
     # Largest deltas first; an e-mail (and SNS's 256 KB) has room for the worst ones only.
@@ -115,6 +142,11 @@ def alert(
         if r.get("cur_inter_region_gb"):
             lines.append(
                 f"    the bill's inter-region transfer (*-AWS-Out-Bytes): {_gb(r['cur_inter_region_gb'])}"
+            )
+        if r.get("cur_same_region_gb"):
+            lines.append(
+                "    the bill's transfer to public IPs of the same region (DataTransfer-Regional-Bytes out): "
+                f"{_gb(r['cur_same_region_gb'])}"
             )
         if r.get("egress_split") is False:
             lines.append(

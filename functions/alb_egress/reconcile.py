@@ -1,4 +1,4 @@
-"""The comparison of one UTC day (DESIGN §3): flow-log bytes vs CUR GB per ALB, and its status."""
+"""The comparison of one UTC day (docs/DESIGN.md §3): flow-log bytes vs CUR GB per ALB, and its status."""
 
 from __future__ import annotations
 
@@ -20,16 +20,26 @@ class Status(StrEnum):
     MISSING_CUR = "MISSING_CUR"
     PENDING_CUR = "PENDING_CUR"
     MISSING_FLOW_LOGS = "MISSING_FLOW_LOGS"
-    # Run-level problems (DESIGN §3): the data cannot support a comparison; never blamed on the ALB.
+    # Run-level problems (docs/DESIGN.md §3): the data cannot support a comparison; never blamed on the ALB.
     NO_FLOW_LOG_FILES = "NO_FLOW_LOG_FILES"
     FLOW_LOG_FORMAT_MISMATCH = "FLOW_LOG_FORMAT_MISMATCH"
     NO_CUR_DATA = "NO_CUR_DATA"
     CUR_WITHOUT_RESOURCE_IDS = "CUR_WITHOUT_RESOURCE_IDS"
     CUR_MONTHLY_GRANULARITY = "CUR_MONTHLY_GRANULARITY"
+    NOT_A_CUR = "NOT_A_CUR"
+    CUR_DELIVERY_UNKNOWN = "CUR_DELIVERY_UNKNOWN"
+    CUR_RESOURCE_IDS_NOT_ARNS = "CUR_RESOURCE_IDS_NOT_ARNS"
+    CUR_DUPLICATE_LINE_ITEMS = "CUR_DUPLICATE_LINE_ITEMS"
+    CUR_IMPOSSIBLE_USAGE = "CUR_IMPOSSIBLE_USAGE"
 
 
 PROBLEM_STATUSES = frozenset(
     {
+        Status.NOT_A_CUR,
+        Status.CUR_DELIVERY_UNKNOWN,
+        Status.CUR_RESOURCE_IDS_NOT_ARNS,
+        Status.CUR_DUPLICATE_LINE_ITEMS,
+        Status.CUR_IMPOSSIBLE_USAGE,
         Status.NO_FLOW_LOG_FILES,
         Status.FLOW_LOG_FORMAT_MISMATCH,
         Status.NO_CUR_DATA,
@@ -72,6 +82,13 @@ class AlbDay:
     aws_service_gb: float = 0.0
     egress_split: bool = True  # False: the format has no pkt-dst-aws-service, nothing could be split
     cur_inter_region_gb: float = 0.0  # the bill's <SRC>-<DST>-AWS-Out-Bytes of the ALB on D
+    # the bill's DataTransfer-Regional-Bytes out of the ALB (operation ...-PublicIP-Out): to public
+    # IPs of its own region, billed per GB but not internet egress
+    cur_same_region_gb: float = 0.0
+    # the bill's net unblended cost of the egress (EDP, private pricing) when every line has it;
+    # the rate and the $ impact use it then ("net_unblended"), else the unblended cost
+    cur_net_unblended_cost: float | None = None
+    cost_basis: str = "unblended"
 
     @property
     def alerted(self) -> bool:
@@ -141,11 +158,17 @@ def reconcile_day(
             continue  # out of scope, or a CUR resource id that is not an ALB ARN
         load_balancer = load_balancer_of(arn)
         flow_bytes, skipdata, cloudfront, aws_service = (*egress_by_alb.get(arn, (0, 0)), 0, 0)[:4]
-        cur_gb, cur_cost, inter_region = (*cur_by_alb.get(arn, (0.0, 0.0)), 0.0)[:3]
+        cur_gb, cur_cost, inter_region, same_region, net_cost = (
+            *cur_by_alb.get(arn, (0.0, 0.0)),
+            0.0,
+            0.0,
+            None,
+        )[:5]
         flow_gb = flow_bytes / BYTES_PER_GB
         flow_logged = arn in egress_by_alb  # the query has a row for every ALB with any record in D
         delta_gb = flow_gb - cur_gb
-        rate = cur_cost / cur_gb if cur_gb > 0 else None
+        paid = net_cost if net_cost is not None else cur_cost
+        rate = paid / cur_gb if cur_gb > 0 else None
         results.append(
             AlbDay(
                 date=day.isoformat(),
@@ -168,6 +191,9 @@ def reconcile_day(
                 aws_service_gb=aws_service / BYTES_PER_GB,
                 egress_split=egress_split,
                 cur_inter_region_gb=float(inter_region),
+                cur_same_region_gb=float(same_region),
+                cur_net_unblended_cost=None if net_cost is None else float(net_cost),
+                cost_basis="unblended" if net_cost is None else "net_unblended",
             )
         )
     return sorted(results, key=lambda r: (r.load_balancer, r.load_balancer_arn))

@@ -1,6 +1,6 @@
 """The system's configuration: the template's parameters, validated once, used everywhere.
 
-One vocabulary (DESIGN §4): SAM parameters, Lambda environment variables, the local runner's
+One vocabulary (docs/DESIGN.md §4): SAM parameters, Lambda environment variables, the local runner's
 parameters.json and the CLI all use these names.
 """
 
@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from .flowlog_format import ALL_FIELDS_FORMAT, FlowLogFormat
 from .identity import ACCOUNT_RE, REGION_RE, InvalidIdentifier, Scope
 
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 # S3 key prefixes: AWS's "safe characters", minus the quote. No leading/trailing slash.
-PREFIX_RE = re.compile(r"^(?:[A-Za-z0-9!_.*()=-]+(?:/[A-Za-z0-9!_.*()=-]+)*)?$")
-OPTIONAL_BUCKET_RE = re.compile(r"^(?:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$")
-ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
-REPORT_NAME_RE = re.compile(r"^[0-9A-Za-z!_.*()-]{1,256}$")
-IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")
+PREFIX_RE = re.compile(r"^(?:[A-Za-z0-9!_.*()=-]+(?:/[A-Za-z0-9!_.*()=-]+)*)?\Z")
+OPTIONAL_BUCKET_RE = re.compile(r"^(?:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?\Z")
+ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}\Z")
+REPORT_NAME_RE = re.compile(r"^[0-9A-Za-z!_.*()-]{1,256}\Z")
+# A decimal as JSON writes one (no ".5", "1.", "1e3", "+1"): the template's AllowedPattern, since
+# the value is also pasted into the dashboard's JSON body.
+DECIMAL_RE = re.compile(r"^(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,9})?\Z")
+IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,127}\Z")
 
 DEFAULTS: dict[str, str] = {
     "FlowLogsPrefix": "",
@@ -149,6 +152,8 @@ def _flag(name: str, value: str) -> bool:
 
 
 def _number(name: str, value: str, low: float, high: float, integer: bool = False) -> float:
+    if not integer and not DECIMAL_RE.match(str(value)):
+        raise InvalidSettings(f"{name} must be a decimal such as 1.0 or 0.5, got {str(value)[:40]!r}")
     try:
         number = int(value) if integer else float(value)
     except (TypeError, ValueError):

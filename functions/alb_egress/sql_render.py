@@ -7,6 +7,7 @@ ENI ids, S3 locations. Anything else raises before any SQL exists.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -74,14 +75,19 @@ def day_start_timestamp(value: date) -> SqlFragment:
     return SqlFragment(f"TIMESTAMP '{_day(value)} 00:00:00'")
 
 
-def s3_location(bucket: str, *parts: str) -> SqlFragment:
-    """``'s3://bucket/part/.../'`` from a validated bucket and key parts (empty parts dropped)."""
+def s3_location(bucket: str, *parts: str, folder: str | None = None) -> SqlFragment:
+    """``'s3://bucket/part/.../'`` from a validated bucket and key parts (empty parts dropped), and
+    optionally a last ``folder`` of any name DELIVERY_RE accepts (a CUR 2.0 delivery)."""
     if not isinstance(bucket, str) or not BUCKET_RE.match(bucket):
         raise UnsafeSqlValue(f"not an S3 bucket name: {bucket!r}")
     key_parts = [p.strip("/") for p in parts if p and p.strip("/")]
     for part in key_parts:
         if not PREFIX_RE.match(part):
             raise UnsafeSqlValue(f"unsafe S3 key part: {part!r}")
+    if folder is not None:
+        if not isinstance(folder, str) or not DELIVERY_RE.match(folder):
+            raise UnsafeSqlValue(f"unsafe S3 folder name: {str(folder)[:80]!r}")
+        key_parts.append(folder)
     key = "/".join(key_parts)
     return SqlFragment(f"'s3://{bucket}/{key + '/' if key else ''}'")
 
@@ -102,18 +108,33 @@ def column_definitions(columns: Iterable[tuple[str, str]]) -> SqlFragment:
     return SqlFragment(",\n  ".join(lines))
 
 
-_HOUR_RE = re.compile(r"^(?:[01][0-9]|2[0-3])$")
+_HOUR_RE = re.compile(r"^(?:[01][0-9]|2[0-3])\Z")
 # CUR 2.0 delivery folders (<timestamp>-<execution id>), or "overwrite" for files in the period folder
-DELIVERY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# - any name S3 can hold in one key segment, but ' and \ (no safe quoting in Athena's Hive DDL) and
+# control characters; names outside the plain form reach SQL as a digest (delivery_partition_value)
+DELIVERY_RE = re.compile(r"^[^/'\\\x00-\x1f\x7f]{1,1024}\Z")
+_PLAIN_DELIVERY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+
+
+def delivery_partition_value(delivery: str) -> str:
+    """The CUR 2.0 table's ``delivery`` partition value for a folder: its name when plain, else a
+    digest of it (the LOCATION carries the name itself, quoted)."""
+    if not isinstance(delivery, str) or not DELIVERY_RE.match(delivery):
+        raise UnsafeSqlValue(f"not a delivery folder name: {str(delivery)[:80]!r}")
+    if _PLAIN_DELIVERY_RE.match(delivery):
+        return delivery
+    return "d" + hashlib.sha256(delivery.encode()).hexdigest()[:32]
+
+
 OVERWRITE_DELIVERY = "overwrite"
 _PARTITION_VALUE_RES = {
     "aws_account_id": ACCOUNT_RE,
     "aws_region": REGION_RE,
     "hour": _HOUR_RE,
-    "year": re.compile(r"^\d{4}$"),
-    "month": re.compile(r"^(?:[1-9]|1[0-2])$"),  # the legacy CUR's month is not zero-padded
-    "billing_period": re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])$"),
-    "delivery": DELIVERY_RE,
+    "year": re.compile(r"^\d{4}\Z"),
+    "month": re.compile(r"^(?:[1-9]|1[0-2])\Z"),  # the legacy CUR's month is not zero-padded
+    "billing_period": re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])\Z"),
+    "delivery": _PLAIN_DELIVERY_RE,
 }
 
 
@@ -153,10 +174,9 @@ def billing_period_predicate(
         clauses = []
         for year, month in periods:
             period = f"{year}-{month:02d}"
-            delivery = (deliveries or {}).get(period, OVERWRITE_DELIVERY)
-            clauses.append(
-                f'("billing_period" = \'{period}\' AND "delivery" = {string_literal(delivery, DELIVERY_RE)})'
-            )
+            delivery = delivery_partition_value((deliveries or {}).get(period, OVERWRITE_DELIVERY))
+            value = string_literal(delivery, _PLAIN_DELIVERY_RE)
+            clauses.append(f'("billing_period" = \'{period}\' AND "delivery" = {value})')
     else:
         raise UnsafeSqlValue(f"unknown CUR format {cur_format!r}")
     return SqlFragment("(" + " OR ".join(clauses) + ")")

@@ -22,7 +22,7 @@ def flow_logs_root(settings: Settings) -> tuple[str, ...]:
 
 
 def flow_logs_folder(settings: Settings, account: str, region: str, day: date, hour: int | None = None):
-    """A delivery folder, in the layout the flow log's DestinationOptions chose (DESIGN §4)."""
+    """A delivery folder, in the layout the flow log's DestinationOptions chose (docs/DESIGN.md §4)."""
     if settings.flow_logs_hive:
         parts = [
             f"aws-account-id={account}",
@@ -124,9 +124,10 @@ def create_flow_logs_table(settings: Settings) -> str:
 
 def cur_table_name(settings: Settings) -> str:
     """`CurTable` + a hash of its definition: changing CurFormat or the report's location on a stack
-    update makes a new table (other partition keys, other columns), never a stale one."""
+    update makes a new table (other partition keys, other columns), never a stale one. The version
+    changes with athena/cur_table.sql's columns (v3: identity_time_interval)."""
     definition = "|".join(
-        ("v2", settings.cur_format, settings.cur_bucket, settings.cur_prefix, settings.cur_report_name)
+        ("v3", settings.cur_format, settings.cur_bucket, settings.cur_prefix, settings.cur_report_name)
     )
     return f"{settings.cur_table}_{hashlib.sha256(definition.encode()).hexdigest()[:10]}"
 
@@ -208,16 +209,21 @@ def add_enis_partition(settings: Settings, day: date) -> str:
 
 def add_cur_partition(settings: Settings, day: date, deliveries: dict[str, str] | None = None) -> str:
     """D's billing period, and D+1's when D is the last day of a month: whether D is complete shows
-    in the usage lines of the day after (DESIGN §3, freshness). CUR 2.0: the latest delivery only."""
+    in the usage lines of the day after (docs/DESIGN.md §3, freshness). CUR 2.0: the latest delivery only."""
     specs = []
     for period_day in cur_periods(day):
         delivery = (deliveries or {}).get(f"{period_day:%Y-%m}", sql.OVERWRITE_DELIVERY)
         values = (
             {"year": str(period_day.year), "month": str(period_day.month)}
             if settings.cur_format == "legacy"
-            else {"billing_period": f"{period_day:%Y-%m}", "delivery": delivery}
+            else {"billing_period": f"{period_day:%Y-%m}", "delivery": sql.delivery_partition_value(delivery)}
         )
-        location = sql.s3_location(settings.cur_bucket, *cur_period_key(settings, period_day, delivery))
+        if settings.cur_format == "cur2" and delivery != sql.OVERWRITE_DELIVERY:
+            location = sql.s3_location(
+                settings.cur_bucket, *cur_period_key(settings, period_day), folder=delivery
+            )
+        else:
+            location = sql.s3_location(settings.cur_bucket, *cur_period_key(settings, period_day, delivery))
         specs.append((values, location))
     return sql.render(
         "add_partitions",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 FAR_FUTURE = "9999-12-31T23:59:59Z"
 
 
@@ -37,7 +37,10 @@ def parse_instant(value: object) -> datetime:
         raise InvalidDate(f"not an ISO 8601 timestamp: {value!r}") from exc
     if parsed.tzinfo is None:
         raise InvalidDate(f"timestamp has no UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first instant a datetime holds
+        raise InvalidDate(f"timestamp out of range: {value!r}") from None
 
 
 def format_instant(moment: datetime) -> str:

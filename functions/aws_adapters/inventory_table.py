@@ -128,7 +128,7 @@ class InventoryTable:
     def records_alive_on(
         self, day: date, load_balancer_type: str = "app", page_size: int | None = None
     ) -> list[EniRecord]:
-        """Every ENI of that type that belonged to its load balancer on ``day`` (DESIGN §3)."""
+        """Every ENI of that type that belonged to its load balancer on ``day`` (docs/DESIGN.md §3)."""
         start, end = day_bounds(day)
         paginator = self._dynamodb.get_paginator("query")
         pages = paginator.paginate(

@@ -1,5 +1,5 @@
 """Clients in member accounts: the stack's own account directly, others through the read-only
-role the member stack creates there (DESIGN §2 organisation topology)."""
+role the member stack creates there (docs/DESIGN.md §2 organisation topology)."""
 
 from __future__ import annotations
 

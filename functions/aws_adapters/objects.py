@@ -1,4 +1,4 @@
-"""Per-day data by reference: small S3 objects in the stack's results bucket (DESIGN §2)."""
+"""Per-day data by reference: small S3 objects in the stack's results bucket (docs/DESIGN.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One test per DESIGN §3 rule: the shipped SQL gives the ground truth, and the same SQL with
+"""One test per docs/DESIGN.md §3 rule: the shipped SQL gives the ground truth, and the same SQL with
 that one rule removed does not. So each rule is both exercised by the data and enforced."""
 
 import pytest

@@ -343,6 +343,11 @@ def test_run_alarms_watch_single_per_stack_metrics(translated):
         assert {"Name": "Stack", "Value": {"Ref": "AWS::StackName"}} in props["Dimensions"]
         assert "Metrics" not in props  # no metric math over series with missing points
     assert alarms["TimedOutRunAlarm"]["Properties"]["MetricName"] == "ExecutionsTimedOut"
+    # a failure no Catch sees (States.DataLimitExceeded, States.Runtime) e-mails nothing itself
+    uncaught = alarms["UncaughtFailureAlarm"]["Properties"]
+    assert uncaught["Namespace"] == "AWS/States" and uncaught["MetricName"] == "ExecutionsFailed"
+    assert uncaught["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "ReconcileStateMachine"}}]
+    assert uncaught["AlarmActions"] == [{"Ref": "AlertTopic"}]
     backfill = translated["Resources"]["EniInventoryBackfill"]
     assert backfill["Properties"]["ServiceToken"]["Fn::GetAtt"][0] == "EniDiscoveryFunction"
 
@@ -419,3 +424,87 @@ def test_every_checkov_skip_says_why(source):
     assert skips
     for name, skip in skips:
         assert skip["id"].startswith("CKV_") and len(skip.get("comment", "")) > 30, (name, skip)
+
+
+def test_the_versioned_results_bucket_can_be_emptied_and_deleted(translated, source):
+    """CloudFormation cannot delete a non-empty bucket; with versioning, `aws s3 rm --recursive`
+    leaves old versions and delete markers. The README empties every version of the bucket that an
+    output names."""
+    from pathlib import Path
+
+    bucket = translated["Resources"]["AthenaResultsBucket"]
+    assert bucket["Properties"]["VersioningConfiguration"]["Status"] == "Enabled"
+    assert source["Outputs"]["ResultsBucketName"]["Value"] == {"Ref": "AthenaResultsBucket"}
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    teardown = readme[readme.index("## Tear down") :]
+    teardown = teardown[: teardown.index("\n## ", 3)]
+    assert "object_versions.delete()" in teardown and "ResultsBucketName" in teardown
+    assert "s3 rm" not in teardown.replace("`aws s3 rm --recursive` leaves", "")
+
+
+def test_names_fit_their_services_limits_for_the_longest_stack_name(source):
+    """A stack name may have 128 characters; Athena's workgroup names allow 128 ([a-zA-Z0-9._-])."""
+    import re
+
+    from albrecon.local.template import Resolver
+
+    resolver = Resolver()
+    name = "s" * 128
+    resolver.pseudo = lambda: {  # type: ignore[method-assign]
+        "AWS::StackName": name,
+        "AWS::StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/0b7d4a3e-1111-4222-8333-944455556666",
+        "AWS::AccountId": "123456789012",
+        "AWS::Region": "us-east-1",
+        "AWS::Partition": "aws",
+    }
+    workgroup = resolver.resolve(source["Resources"]["AthenaWorkGroup"]["Properties"]["Name"])
+    assert re.fullmatch(r"[a-zA-Z0-9._-]{1,128}", workgroup), workgroup
+
+
+def test_the_member_stack_keeps_what_the_main_bus_refuses():
+    from pathlib import Path
+
+    from cfn_tools import load_yaml
+
+    member = load_yaml((Path(__file__).resolve().parents[2] / "member" / "template.yaml").read_text())
+    [target] = member["Resources"]["ForwardElbEniEvents"]["Properties"]["Targets"]
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ForwardingDeadLetterQueue", "Arn"]}
+    [statement] = member["Resources"]["ForwardingDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert (
+        statement["Principal"] == {"Service": "events.amazonaws.com"}
+        and statement["Action"] == "sqs:SendMessage"
+    )
+
+
+def test_every_role_that_reads_the_data_can_decrypt_sse_kms_objects(translated):
+    """The state machine (Athena), Diagnose (a header line) and Plan (the CUR 2.0 manifest) read the
+    flow-log and CUR buckets; SSE-KMS objects need kms:Decrypt on their keys (DataKmsKeyArns)."""
+    for role in ("ReconcileStateMachineRole", "DiagnoseFunctionRole", "PlanFunctionRole"):
+        statements = policy_statements(translated["Resources"][role])
+        decrypt = [s for s in statements if s.get("Action") == "kms:Decrypt"]
+        assert decrypt and decrypt[0]["Resource"] == {"Fn::Split": [",", {"Ref": "DataKmsKeyArns"}]}, role
+
+
+def test_asynchronous_discovery_failures_are_kept(translated):
+    """The daily healing run and the deploy-time backfill invoke discovery asynchronously: a failure
+    after Lambda's retries goes to the ENI dead-letter queue, and the role may send it there."""
+    config = translated["Resources"]["EniDiscoveryFunctionEventInvokeConfig"]["Properties"]
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["EniEventsDeadLetterQueue", "Arn"]
+    }
+    statements = policy_statements(translated["Resources"]["EniDiscoveryFunctionRole"])
+    assert any(s.get("Action") == "sqs:SendMessage" for s in statements)
+    assert any(s.get("Action") == ["kms:GenerateDataKey", "kms:Decrypt"] for s in statements)
+
+
+def test_backfill_stays_under_athenas_active_query_quota(definition):
+    """One execution runs its partition DDL (a Map of 8 beside the CUR and ENI partitions) at once:
+    backfill's concurrency times that peak stays within Athena's default active-query quota."""
+    from albrecon.operate import ATHENA_ACTIVE_QUERIES, max_backfill_concurrency, peak_athena_queries
+
+    peak = peak_athena_queries(definition["States"])
+    assert peak == 10
+    assert max_backfill_concurrency(definition) * peak <= ATHENA_ACTIVE_QUERIES
+    assert max_backfill_concurrency(definition, athena_queries=200) == 20

@@ -1,7 +1,8 @@
-"""Run-level problems (DESIGN §3): a wrong prefix, a wrong format, a CUR without resource ids and a
+"""Run-level problems (docs/DESIGN.md §3): a wrong prefix, a wrong format, a CUR without resource ids and a
 missing CUR each produce one clear diagnosis naming what to fix, and no ALB is blamed for them -
 in the single-account layout and in an Organization's."""
 
+import json
 import shutil
 
 import pytest
@@ -158,3 +159,39 @@ def test_each_diagnosis_in_an_organization(tmp_path, diagnosis):
     assert len(run.results) == 4 and {r["status"] for r in run.results} == {diagnosis}
     [alert] = run.alerts
     assert f"cannot reconcile - {diagnosis}" in alert["subject"]
+
+
+def test_an_organization_of_500_misconfigured_account_regions_succeeds_and_alerts(scenario):
+    """Each problem is ~600 bytes and once travelled in the state twice: 240 account/regions with a
+    mistyped prefix ended in States.DataLimitExceeded, which no Catch sees - no e-mail at all."""
+    from albrecon.generator.cloudtrail_events import create_event
+
+    data = scenario()
+    regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"]
+    events = [
+        create_event(
+            eni_id=f"eni-{index:017x}",
+            description=f"ELB app/web-{index}/{index:016x}",
+            event_time="2020-01-01T00:00:00Z",
+            account=f"{100000000000 + index // 4:012d}",
+            region=regions[index % 4],
+        )
+        for index in range(500)
+    ]
+    (data.root / "events" / "organization.json").write_text(json.dumps(events))
+    run = _run(
+        data,
+        FlowLogsPrefix="not-where-the-logs-are",
+        Accounts="*",
+        Regions="*",
+        **{"AWS::AccountId": "123456789012", "AWS::Region": "us-east-1"},
+    )
+    assert run.report.status == "SUCCEEDED", (run.report.error, run.report.cause)
+    output = run.report.output
+    assert output["problem_total"] >= 500 and output["problem_counts"]["NO_FLOW_LOG_FILES"] >= 500
+    assert len(output["problems"]) <= 5  # the state's summary is bounded
+    assert len(run.problems) == output["problem_total"]  # the whole list is in the results object
+    assert {r["status"] for r in run.results} == {"NO_FLOW_LOG_FILES"}  # no ALB blamed
+    [alert] = run.alerts
+    assert "NO_FLOW_LOG_FILES" in alert["subject"]
+    assert len(alert["message"].encode()) < 256 * 1024  # SNS's limit

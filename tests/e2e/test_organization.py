@@ -1,4 +1,4 @@
-"""An AWS Organization reconciled by one stack (DESIGN §2 organisation topology, §3 scope):
+"""An AWS Organization reconciled by one stack (docs/DESIGN.md §2 organisation topology, §3 scope):
 several accounts and regions in one central flow-log bucket, a consolidated CUR, ALBs out of
 scope, and the local runtime running as the data's own account and region."""
 

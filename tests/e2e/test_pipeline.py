@@ -292,6 +292,7 @@ def test_albrecon_local_json_has_exactly_the_documented_shape(scenario, capsys):
             "aws_service_gb",
             "egress_split",
             "cur_inter_region_gb",
+            "cur_same_region_gb",
         ]
     ] * 2
     assert [list(a) for a in printed["alerts"]] == [["subject", "message"]]

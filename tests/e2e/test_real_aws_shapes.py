@@ -1,7 +1,9 @@
 """What AWS really delivers and deploys (issue: real AWS data): formats of every flow-log version,
 table definitions that follow a stack update, CUR 2.0's column names."""
 
+import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +199,42 @@ def test_a_ready_legacy_cur_is_read_without_waiting(scenario):
         run = pipeline.run(D)
         assert pipeline.aws.retry_clock.waits == []
     assert run.report.status == "SUCCEEDED" and "PENDING_CUR" not in {r["status"] for r in run.results}
+
+
+def _rename_deliveries(cur: Path, rename) -> None:
+    """Each delivery folder gets another name, and the manifests name the files where they now are."""
+    for period in (cur / "data").iterdir():
+        for folder in sorted(p for p in period.iterdir() if p.is_dir()):
+            folder.rename(period / rename(folder.name))
+    for manifest in (cur / "metadata").rglob("*-Manifest.json"):
+        body = json.loads(manifest.read_text())
+        for index, uri in enumerate(body["dataFiles"]):
+            bucket_key = uri[len("s3://") :].split("/")
+            bucket_key[-2] = rename(bucket_key[-2])
+            body["dataFiles"][index] = "s3://" + "/".join(bucket_key)
+        manifest.write_text(json.dumps(body))
+
+
+def test_cur2_delivery_folders_of_any_name_are_read_exactly(scenario):
+    """Nothing in AWS's docs promises the characters of a delivery folder's name; S3 keys may hold
+    ':' and more. The night reads the manifest's delivery, whatever its name, never the period."""
+    data = scenario(cur_format="cur2", cur2_deliveries=3)
+    cur = data.root / "s3" / "demo-cur" / "billing" / "hourly-cur"
+    _rename_deliveries(cur, lambda name: name.replace("T", "T:", 1).replace("-", " +run=", 1))
+    with data.pipeline(CurFormat="cur2") as pipeline:
+        run = pipeline.run(D)
+    assert run.problems == []
+    for name, truth in data.by_name().items():
+        assert results_by_name(run)[name]["cur_gb"] == pytest.approx(truth["cur_gb"])
+
+
+def test_cur2_deliveries_without_a_usable_manifest_are_a_problem_not_the_whole_period(scenario):
+    data = scenario(cur_format="cur2", cur2_deliveries=3)
+    cur = data.root / "s3" / "demo-cur" / "billing" / "hourly-cur"
+    for manifest in (cur / "metadata").rglob("*-Manifest.json"):
+        manifest.write_text('{"dataFiles": "truncated')  # not JSON: a damaged manifest
+    with data.pipeline(CurFormat="cur2") as pipeline:
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED", run.report.cause
+    assert [p["kind"] for p in run.problems] == ["CUR_DELIVERY_UNKNOWN"], run.problems
+    assert {r["status"] for r in run.results} == {"CUR_DELIVERY_UNKNOWN"}

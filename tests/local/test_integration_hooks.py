@@ -44,11 +44,12 @@ def test_integration_clients_are_shared_per_region_and_service_and_dropped_after
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
 
     with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
-        first = hooks._integration_client("us-east-1", "athena")
+        first = hooks._integration_client("us-east-1", "athena").wrapped
         role = StateCredentials(role_arn="arn:aws:iam::123456789012:role/x")
-        assert hooks._integration_client("us-east-1", "athena", state_credentials=role) is first
-        assert hooks._integration_client("eu-west-1", "athena") is not first
-        assert hooks._integration_client("us-east-1", "sns") is not first
+        as_role = hooks._integration_client("us-east-1", "athena", state_credentials=role)
+        assert as_role.wrapped is first and as_role.principal == role.role_arn  # one client, the task's role
+        assert hooks._integration_client("eu-west-1", "athena").wrapped is not first
+        assert hooks._integration_client("us-east-1", "sns").wrapped is not first
         assert first.meta.region_name == "us-east-1" and first.meta.service_model.service_name == "athena"
     assert hooks._INSTALLED == []
 
@@ -60,7 +61,7 @@ def test_a_client_made_outside_a_block_is_never_reused_inside_one():
     assert "localhost" in outside.meta.endpoint_url  # moto's server mode, as moto's function decides
     assert hooks._integration_client("us-east-1", "athena") is not outside  # nothing kept
     with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
-        inside = hooks._integration_client("us-east-1", "athena")
+        inside = hooks._integration_client("us-east-1", "athena").wrapped
         assert inside is not outside and "localhost" not in inside.meta.endpoint_url
 
 
@@ -121,7 +122,7 @@ def test_in_process_lambda_answers_as_botocore_does(monkeypatch):
 
     with LocalAws(parameters=PLACEHOLDER_PARAMETERS) as aws:
         client = hooks._integration_client("us-east-1", "lambda")
-        assert isinstance(client, hooks.InProcessLambda)
+        assert isinstance(client.wrapped, hooks.InProcessLambda)
         plan = next(f for f in aws.functions.values() if f.logical_id.startswith("Plan"))
         event = {"partitions_of": [["123456789012", "us-east-1"]], "date": "2026-11-20"}
         ok = client.invoke(FunctionName=plan.arn, Payload=json.dumps(event).encode())

@@ -74,6 +74,13 @@ def test_malformed_events_raise(event, name):
         lambda e: e["detail"]["responseElements"]["networkInterface"].update(
             networkInterfaceId="eni-../../x"
         ),
+        # a trailing newline passed the validators once ($ matches before it): a phantom ENI
+        lambda e: e["detail"]["responseElements"]["networkInterface"].update(
+            networkInterfaceId="eni-0a1b2c3d4e5f60718\n"
+        ),
+        # before the first instant a datetime holds once it is in UTC: an OverflowError, retried
+        lambda e: e["detail"].update(eventTime="0001-01-01T00:00:00+01:00"),
+        lambda e: e["detail"].update(eventTime="9999-12-31T23:59:59-01:00"),
     ],
 )
 def test_broken_events_raise_malformed(event, mutilate):
@@ -81,6 +88,13 @@ def test_broken_events_raise_malformed(event, mutilate):
     mutilate(broken)
     with pytest.raises(MalformedEvent):
         change_from_event(broken)
+
+
+def test_a_delete_of_an_id_with_a_trailing_newline_is_malformed(event):
+    delete = event("delete_alb_eni")
+    delete["detail"]["requestParameters"]["networkInterfaceId"] += "\n"
+    with pytest.raises(MalformedEvent):
+        change_from_event(delete)
 
 
 @pytest.mark.parametrize("not_an_event", [None, [], "text", 3, {}])

@@ -90,7 +90,9 @@ def test_eni_ids(eni):
     assert validate_eni_id(eni) == eni
 
 
-@pytest.mark.parametrize("eni", ["eni-", "eni-XYZ12345", "eni-0a1b2c3d' OR '1", "i-0a1b2c3d", None])
+@pytest.mark.parametrize(
+    "eni", ["eni-", "eni-XYZ12345", "eni-0a1b2c3d' OR '1", "i-0a1b2c3d", None, "eni-0a1b2c3d\n"]
+)
 def test_bad_eni_ids(eni):
     with pytest.raises(InvalidIdentifier):
         validate_eni_id(eni)

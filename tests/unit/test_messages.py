@@ -27,7 +27,9 @@ def test_alert_subject_fits_sns_and_body_reads_well():
     assert "3 SKIPDATA" in body and "ok  —" not in body and "https://console" in body
     assert alert["attributes"]["mismatch"] == {"DataType": "Number", "StringValue": "1"}
     assert alert["attributes"]["match"]["StringValue"] == "1"
-    assert set(alert["attributes"]) == {"kind", "date"} | {s.value.lower() for s in Status}
+    assert set(alert["attributes"]) == {"kind", "date", "problems", "alerted"} | {
+        s.value.lower() for s in messages.ATTRIBUTE_STATUSES
+    }
 
 
 def test_failure_message():
@@ -59,3 +61,16 @@ def test_many_alerted_albs_list_the_largest_deltas_first_and_stay_small():
     assert "and 250 more ALBs" in alert["message"]
     assert len(alert["message"].encode()) < 64 * 1024
     assert "300 of 300 ALBs" in alert["subject"]
+
+
+def test_alerts_carry_at_most_ten_message_attributes():
+    """SNS does not deliver a message with more than 10 attributes to raw-delivery SQS subscribers."""
+    from alb_egress.messages import message_attributes, status_counts
+
+    counts = status_counts([{"status": s.value} for s in Status])  # one ALB of every status
+    attributes = message_attributes("2026-11-20", counts, "mismatch")
+    assert len(attributes) <= 10
+    assert attributes["mismatch"]["StringValue"] == "1"
+    assert int(attributes["problems"]["StringValue"]) == len(
+        [s for s in Status if s.value.startswith(("NO_FLOW", "FLOW_", "NO_CUR", "NOT_A", "CUR_"))]
+    )
