@@ -150,3 +150,21 @@ def test_a_kms_encrypted_queue_needs_the_key_of_its_senders():
         nightly = aws.authorizer.roles[aws._role_arns["NightlyScheduleRole"]]
         for action, resource in needs:  # Scheduler sends dead letters as the schedule's role
             assert nightly.decide(action, resource)[0], (action, resource)
+
+
+def test_the_nightly_schedule_starts_the_night_as_its_own_role(local_aws):
+    """EventBridge Scheduler calls states:StartExecution as the schedule's role (and sends its dead
+    letters as that role): the role the template gives it allows exactly that, and nothing else."""
+    nightly = local_aws.authorizer.roles[local_aws._role_arns["NightlyScheduleRole"]]
+    machine = local_aws.state_machines["ReconcileStateMachine"]
+    sfn = local_aws.client("stepfunctions")
+    with iam.acting_as(nightly.arn):
+        started = sfn.start_execution(stateMachineArn=machine, input="{}")
+        queue = local_aws.ref("ScheduleDeadLetterQueue")
+        local_aws.client("sqs").send_message(QueueUrl=queue, MessageBody="{}")
+        with pytest.raises(ClientError) as denied:
+            local_aws.client("sqs").send_message(
+                QueueUrl=local_aws.ref("EniEventsDeadLetterQueue"), MessageBody="{}"
+            )
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    sfn.stop_execution(executionArn=started["executionArn"])
