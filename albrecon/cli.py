@@ -110,12 +110,14 @@ def _generate(args: argparse.Namespace) -> int:
         malformed_lines=args.malformed_lines,
         seed=args.seed,
     )
+    _writable_output(args.out, args.force)
     started = time.perf_counter()
     history = args.out / ".albrecon"  # the local stack of the data this overwrites: it would be stale
     if history.is_dir():
         shutil.rmtree(history)
         print(f"Removed {history}: its inventory and results described the data this run replaces")
     truth = generate(spec, args.out)
+    (args.out / GENERATED_MARKER).write_text("written by albrecon generate\n")
     elapsed = time.perf_counter() - started
     print(
         f"Wrote {truth['flow_log_records']:,} flow log records in {truth['flow_log_files']} files, "
@@ -272,10 +274,12 @@ def _demo(args: argparse.Namespace) -> int:
         ],
         records_per_day=args.records,
     )
+    _writable_output(args.out, force=False)  # demo replaces its directory: never one of the user's
     if args.out.exists():
         shutil.rmtree(args.out)
     started = time.perf_counter()
     truth = generate(spec, args.out)
+    (args.out / GENERATED_MARKER).write_text("written by albrecon demo\n")
     print(
         f"1. Generated {first} to {last} in {args.out}/: {truth['flow_log_records']:,} flow-log records "
         f"in {truth['flow_log_files']:,} gzip files, {truth['cur_rows']:,} hourly CUR rows (Parquet), "
@@ -492,8 +496,37 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("alb-egress-reconciliation")
+    except PackageNotFoundError:  # a source checkout that was never installed
+        return "unknown"
+
+
+# Written into a directory `generate` or `demo` made: only such a directory is ever replaced.
+GENERATED_MARKER = ".albrecon-generated"
+
+
+def _writable_output(out: Path, force: bool) -> None:
+    """``out`` may be written (and, for demo, replaced): it is absent, empty, or one we made.
+    A directory of the user's is never deleted or mixed into without --force."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ValueError(f"{out} exists and is not a directory: give another --out")
+    if (out / GENERATED_MARKER).is_file() or not any(out.iterdir()) or force:
+        return
+    raise ValueError(
+        f"{out} holds files albrecon did not write (no {GENERATED_MARKER}): give an empty or new "
+        "directory, or --force to write into it anyway"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="albrecon", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     replay = commands.add_parser(
@@ -513,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, help="data directory to write (docs/DESIGN.md §5 layout)"
     )
     gen.add_argument("--date", help="the UTC day, YYYY-MM-DD (or a range: --from and --to)")
+    gen.add_argument("--force", action="store_true", help="write into a directory albrecon did not make")
     gen.add_argument("--from", dest="from_date", help="first UTC day of consecutive days")
     gen.add_argument("--to", dest="to_date", help="last UTC day: one continuous ENI and CloudTrail history")
     gen.add_argument(

@@ -88,11 +88,18 @@ def _execution_name(day: str, purpose: str) -> str:
 
 def start_run(stack: Stack, day: str, purpose: str = "manual") -> str:
     sfn = stack.client("stepfunctions")
-    return sfn.start_execution(
-        stateMachineArn=stack.outputs["StateMachineArn"],
-        name=_execution_name(day, purpose),
-        input=json.dumps({"date": day}),
-    )["executionArn"]
+    try:
+        return sfn.start_execution(
+            stateMachineArn=stack.outputs["StateMachineArn"],
+            name=_execution_name(day, purpose),
+            input=json.dumps({"date": day}),
+        )["executionArn"]
+    except ClientError as error:  # ExecutionAlreadyExists, ExecutionLimitExceeded, AccessDenied...
+        details = error.response.get("Error", {})
+        raise OperatorError(
+            f"Step Functions did not start the run of {day}: {details.get('Code')}: "
+            f"{str(details.get('Message', ''))[:300]}"
+        ) from None
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger, Tracer
 
@@ -15,6 +16,7 @@ from alb_egress.diagnosis import (
     apply_problems,
     cur_content_problems,
     cur_granularity_problem,
+    cur_not_arriving_problem,
     cur_resource_id_problem,
     problem_summary,
 )
@@ -87,8 +89,19 @@ def handler(event: dict, context: object) -> dict:
     granularity = cur_granularity_problem(
         int(freshness.get("usage_lines") or 0), int(freshness.get("daily_usage_lines") or 0)
     )
-    problems += [p for p in (resource_ids, granularity) if p]
-    problems += cur_content_problems(freshness, cur_rows)
+    # Only when the CUR is not refreshing and is a CUR with lines at all: those say more precisely.
+    content = cur_content_problems(freshness, cur_rows)
+    # A CUR that is refreshing, monthly or not a CUR at all says more precisely why D is not covered.
+    stopped = (
+        cur_not_arriving_problem(day, freshness.get("covered_until"), datetime.now(UTC))
+        if not covers
+        and cur_ready
+        and granularity is None
+        and not any(p.kind == "NOT_A_CUR" for p in content)
+        else None
+    )
+    problems += [p for p in (resource_ids, granularity, stopped) if p]
+    problems += content
     results = reconcile_day(
         day,
         eni_counts,

@@ -82,6 +82,13 @@ class AthenaError(Exception):
         self.retryable = retryable
 
 
+class AthenaCancelled(AthenaError):
+    """The query was cancelled (here: by the workgroup's data-usage control, as Athena does)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__("CANCELLED", f"{reason} ({detail})", category=2)
+
+
 @dataclass
 class TableDef:
     database: str
@@ -148,6 +155,9 @@ class AthenaEngine:
         # Athena reads the Glue catalog and S3 with the caller's credentials: each (action, ARN)
         # a query needs is passed here (the local IAM raises on a denied one; None: unchecked).
         self.authorize: Callable[[list[tuple[str, str]]], None] | None = None
+        # the workgroup's BytesScannedCutoffPerQuery (None: no limit): Athena cancels a query
+        # that would scan more
+        self.bytes_scanned_cutoff: Callable[[str], int | None] = lambda workgroup: None
         self.region, self.account = "us-east-1", "123456789012"  # of the Glue catalog's ARNs
 
     # ------------------------------------------------------------------ Athena API shapes
@@ -281,6 +291,8 @@ class AthenaEngine:
         try:
             self._dispatch(record)
             record.state = "SUCCEEDED"
+        except AthenaCancelled as error:
+            record.state, record.error = "CANCELLED", error
         except AthenaError as error:
             record.state, record.error = "FAILED", error
         except duckdb.Error as error:
@@ -466,6 +478,14 @@ class AthenaEngine:
         common_tables = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
         with self._lock:  # the catalog's tables and partitions, read into this thread's views
             scanned = self._bind_tables(query, record, common_tables)
+        cutoff = self.bytes_scanned_cutoff(record.workgroup)
+        if cutoff is not None and scanned > cutoff:
+            record.data_scanned_bytes = cutoff
+            raise AthenaCancelled(
+                "Query cancelled! : Bytes scanned limit was exceeded",
+                f"the query would scan {scanned} bytes; the workgroup {record.workgroup}'s "
+                f"BytesScannedCutoffPerQuery is {cutoff}",
+            )
         duck_sql = query.sql(dialect="duckdb")
         cursor = self._db.execute(duck_sql)
         record.columns = [

@@ -175,9 +175,8 @@ def translated_template(template: Template) -> dict:
 
 
 def role_arn(account: str, stack_name: str, logical_id: str) -> str:
-    return f"arn:aws:iam::{account}:role/{stack_name}-{logical_id}"[
-        : 64 + len(f"arn:aws:iam::{account}:role/")
-    ]
+    """The local ARN of a role CloudFormation names itself (IAM role names: 64 characters at most)."""
+    return f"arn:aws:iam::{account}:role/{f'{stack_name}-{logical_id}'[:64]}"
 
 
 def roles_of(translated: dict, resolver: Resolver, stack_name: str) -> dict[str, Role]:

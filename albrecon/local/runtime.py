@@ -106,6 +106,7 @@ class LocalAws:
         self._kms_keys: dict[str, str] = {}  # queue / topic ARN -> its customer KMS key ARN
         self.athena.region, self.athena.account = self.region, self.account
         self.athena.authorize = iam.check_needs
+        self.athena.bytes_scanned_cutoff = self._bytes_scanned_cutoff
         self.retry_clock = hooks.RetryClock(
             scale=self.retry_delay_scale, timeout_scale=self.timeout_scale, wait_scale=self.wait_scale
         )
@@ -135,6 +136,14 @@ class LocalAws:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+    def _bytes_scanned_cutoff(self, workgroup: str) -> int | None:
+        """The workgroup's BytesScannedCutoffPerQuery, as moto's Athena holds its configuration."""
+        from moto.athena.models import athena_backends
+
+        found = athena_backends[self.account][self.region].get_work_group(workgroup) or {}
+        cutoff = (found.get("Configuration") or {}).get("BytesScannedCutoffPerQuery")
+        return int(cutoff) if cutoff else None
 
     def _call_context(self, region: str) -> iam.CallContext:
         return iam.CallContext(
@@ -300,7 +309,14 @@ class LocalAws:
 
     def _provision_AWS_Athena_WorkGroup(self, logical_id: str, props: dict) -> None:
         name = self.resolver.resolve(props["Name"])
-        self.client("athena").create_work_group(Name=name, Description=props.get("Description", ""))
+        cutoff = self.resolver.resolve(
+            props.get("WorkGroupConfiguration", {}).get("BytesScannedCutoffPerQuery")
+        )
+        self.client("athena").create_work_group(
+            Name=name,
+            Description=props.get("Description", ""),
+            Configuration={"BytesScannedCutoffPerQuery": int(cutoff)} if cutoff not in (None, "") else {},
+        )
         self.resolver.refs[logical_id] = name
 
     def _provision_state_machine(self, logical_id: str, props: dict) -> None:

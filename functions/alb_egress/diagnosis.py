@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 from .flowlog_format import FlowLogFormat
 from .reconcile import AlbDay, Status
@@ -18,6 +19,7 @@ CUR_PROBLEMS = (
     Status.NO_CUR_DATA,
     Status.NOT_A_CUR,
     Status.CUR_DELIVERY_UNKNOWN,
+    Status.CUR_NOT_ARRIVING,
     Status.CUR_WITHOUT_RESOURCE_IDS,
     Status.CUR_RESOURCE_IDS_NOT_ARNS,
     Status.CUR_MONTHLY_GRANULARITY,
@@ -118,6 +120,31 @@ def cur_delivery_problem(period: str, why: str) -> Problem:
     )
 
 
+# AWS updates the CUR up to three times a day and a day's usage normally lands within 24-48 hours:
+# three days after D+1 ended with still no line of D+1, the report has stopped arriving (or is not
+# the report AWS is writing) - saying PENDING_CUR for ever would be a silent wrong answer.
+CUR_ARRIVAL_GRACE_DAYS = 3
+
+
+def cur_not_arriving_problem(day: date, covered_until: str | None, now: datetime) -> Problem | None:
+    """D not covered although D+1 ended more than CUR_ARRIVAL_GRACE_DAYS ago."""
+    due = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=2 + CUR_ARRIVAL_GRACE_DAYS)
+    if now < due:
+        return None
+    return Problem(
+        kind=Status.CUR_NOT_ARRIVING.value,
+        detail=(
+            f"the CUR still has no usage line of {day + timedelta(days=1)} "
+            f"({CUR_ARRIVAL_GRACE_DAYS} days after it ended); its latest usage line starts "
+            f"{covered_until or 'nowhere: it has none'}"
+        ),
+        fix=(
+            "check that the report (or export) is still delivered to CurBucket/CurPrefix/CurReportName "
+            "and that the Billing console shows it active"
+        ),
+    )
+
+
 def cur_granularity_problem(usage_lines: int, daily_usage_lines: int) -> Problem | None:
     """A MONTHLY report's usage lines all span the month: nothing in it is per day."""
     if usage_lines == 0 or daily_usage_lines > 0:
@@ -171,15 +198,18 @@ def cur_content_problems(freshness: Mapping, cur_rows: Iterable[Mapping]) -> lis
             )
         )
     rows = list(cur_rows)
-    duplicates = sum(_count(r, "duplicate_lines") for r in rows)
-    if duplicates:
+    # copies of one line item (same id and interval) are counted once by the query; lines alike in
+    # all but their id cannot be told from real usage
+    suspects = sum(_count(r, "suspect_duplicate_lines") for r in rows)
+    if suspects:
         problems.append(
             Problem(
                 kind=Status.CUR_DUPLICATE_LINE_ITEMS.value,
                 detail=(
-                    f"{duplicates} ALB data-transfer line items of the day are present more than once "
-                    "(same identity_line_item_id and identity_time_interval), on "
-                    f"{sum(1 for r in rows if _count(r, 'duplicate_lines'))} ALBs"
+                    f"{suspects} ALB data-transfer line items of the day repeat another line in everything "
+                    "but their identity_line_item_id (same usage type, operation, hour and amount), on "
+                    f"{sum(1 for r in rows if _count(r, 'suspect_duplicate_lines'))} ALBs: a leftover "
+                    "report file of another refresh?"
                 ),
                 fix=(
                     "remove the leftover or copied report files from the CUR location, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
@@ -177,12 +178,35 @@ def alert(
     }
 
 
+def failure_reason(cause: str) -> str | None:
+    """The engine's own words in a failure's cause: a failed Athena query's cause is its whole
+    QueryExecution (~3 KB of JSON) with the reason - "Input is not a GZIP stream: <file>",
+    "Bytes scanned limit was exceeded" - near the end; a Lambda error's is errorType/errorMessage."""
+    try:
+        parsed = json.loads(cause)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    execution = parsed.get("QueryExecution")
+    if isinstance(execution, dict):
+        status = execution.get("Status") or {}
+        reason = (status.get("AthenaError") or {}).get("ErrorMessage") or status.get("StateChangeReason")
+        if reason:
+            return f"Athena query {execution.get('QueryExecutionId', '')} {status.get('State', '')}: {reason}"
+    if parsed.get("errorMessage"):
+        return f"{parsed.get('errorType', 'Error')}: {parsed['errorMessage']}"
+    return None
+
+
 def failure(day: str | None, state: str, error: str, cause: str, console_url: str | None) -> dict:
     label = day or "unknown day"
     subject = _subject(f"ALB egress reconciliation FAILED for {label} in {state}: {error}")
+    reason = failure_reason(cause)
     lines = [
         f"The reconciliation pipeline failed for {label}.",
         "",
+        *([f"reason: {reason[:2000]}", ""] if reason else []),  # the engine's words first
         f"state: {state}",
         f"error: {error}",
         f"cause: {cause[:3000]}",
@@ -198,7 +222,9 @@ def failure(day: str | None, state: str, error: str, cause: str, console_url: st
             "date": {"DataType": "String", "StringValue": label},
         },
         # the execution's own cause (the console, `albrecon local --json`): which state, what error
-        "cause": f"{state} failed for {label}: {error}: {cause}"[:32_000],
+        "cause": (f"{state} failed for {label}: {error}: " + (f"{reason} | " if reason else "") + cause)[
+            :32_000
+        ],
     }
 
 

@@ -172,3 +172,24 @@ def test_generating_again_into_a_directory_forgets_its_local_history(tmp_path, c
     code, out, _ = _cli(capsys, "local", "--data", str(tmp_path), "--date", "2026-03-30", "--json")
     assert code == 0
     assert [r["load_balancer"] for r in json.loads(out)["results"]] == ["new"]
+
+
+def test_demo_and_generate_never_delete_or_mix_into_a_users_directory(tmp_path, capsys):
+    """`demo --out DIR` replaced DIR with rmtree: a user's file was lost. Only a directory that
+    albrecon wrote (its marker file) is ever replaced or written into without --force."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("months of work")
+    for verb in (["demo", "--out", str(mine)], ["generate", "--out", str(mine), "--date", "2026-03-30"]):
+        code, _, err = _cli(capsys, *verb)
+        assert code == 2 and "albrecon did not write" in err
+        assert (mine / "thesis.txt").read_text() == "months of work"
+    assert sorted(p.name for p in mine.iterdir()) == ["thesis.txt"]
+
+
+def test_version():
+    from albrecon.cli import main
+
+    with pytest.raises(SystemExit) as shown:
+        main(["--version"])
+    assert shown.value.code == 0

@@ -144,3 +144,12 @@ def test_missing_credentials_is_a_clear_error(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     code = main(["history", "--stack", "x", "--region", "us-east-1"])
     assert code == 2 and "no AWS credentials" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("code", ["ExecutionAlreadyExists", "ExecutionLimitExceeded"])
+def test_a_run_step_functions_refuses_to_start_is_a_clear_error(stack, capsys, code):
+    stack.aws.faults.fail("stepfunctions", "StartExecution", code, "refused for the test")
+    exit_code, _, err = cli(capsys, "run", "--date", D)
+    assert exit_code == 2
+    assert f"did not start the run of {D}: {code}: refused for the test" in err
+    assert "Traceback" not in err

@@ -364,3 +364,75 @@ def test_run_metrics_for_the_alarms(scenario):
         heartbeats = _run_metric_points(pipeline, "PlanFunction", "RunHeartbeat")
         failed_runs = _run_metric_points(pipeline, "NotifyFunction", "FailedRuns")
     assert len(heartbeats) == 2 and failed_runs == []
+
+
+def test_a_query_cancelled_by_the_bytes_scanned_cutoff_is_alerted_with_the_reason(scenario):
+    """The workgroup's BytesScannedCutoffPerQuery: Athena cancels a query that would scan more (a
+    CANCELLED query fails Step Functions' .sync task). The night ends in the failure e-mail, which
+    says so - never in numbers from a partial read."""
+    data = scenario()
+    with data.pipeline() as pipeline:
+        aws = pipeline.aws
+        athena = aws.client("athena")
+        workgroup = aws.ref("AthenaWorkGroup")
+        configured = athena.get_work_group(WorkGroup=workgroup)["WorkGroup"]["Configuration"]
+        assert configured["BytesScannedCutoffPerQuery"] >= 10_000_000  # the template's, as deployed
+        # AWS's (and botocore's) minimum is 10 MB and the test's day is smaller: the workgroup as
+        # moto holds it gets a lower cutoff directly
+        from moto.athena.models import athena_backends
+
+        athena_backends[aws.account][aws.region].work_groups[workgroup].configuration[
+            "BytesScannedCutoffPerQuery"
+        ] = 1000
+        run = pipeline.run(D)
+    assert run.report.status == "FAILED"
+    assert run.results == []  # nothing stored from a cancelled read
+    [alert] = run.alerts
+    assert " in Queries: States.TaskFailed" in alert["subject"]
+    assert "Bytes scanned limit was exceeded" in alert["message"]
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "state"),
+    [
+        ("DiagnoseFunction", "s3:ListBucket", "AddPartitions"),  # Diagnose (a branch of it) Lists the day
+        ("ReconcileStateMachine", "s3:GetObject", "Queries"),  # Athena's read of the files
+    ],
+)
+def test_access_denied_on_the_data_buckets_is_a_clear_alert(scenario, role, action, state):
+    """A data bucket in another account without the README's bucket policy (or a key that does not
+    let the role decrypt) answers AccessDenied: the night ends in the failure e-mail naming the
+    permission, never in MISSING_FLOW_LOGS for every ALB."""
+    data = scenario()
+    with data.pipeline() as pipeline:
+        deployed = pipeline.aws.role(role)
+        deployed.statements = [
+            s
+            for s in deployed.statements
+            if not (s.body.get("Action") in (action, [action]) and "Resource" in s.body)
+        ]
+        run = pipeline.run(D)
+    assert run.report.status == "FAILED"
+    assert run.results == []
+    [alert] = run.alerts
+    assert f" in {state}" in alert["subject"]
+    assert action in alert["message"] and (
+        "AccessDenied" in alert["message"] or "not authorized" in alert["message"]
+    )
+
+
+def test_dynamodb_throttling_while_finding_the_enis_is_retried_and_exact(scenario):
+    """FindEnis pages through the inventory's index: throttled pages are retried by the adapters'
+    standard retry mode (with back-off), and the day's ENIs - so its numbers - are still complete."""
+    data = scenario()
+    with data.pipeline() as pipeline:
+        pipeline.aws.faults.fail(
+            "dynamodb", "Query", "ProvisionedThroughputExceededException", "throttled", on_calls=[1, 2, 3]
+        )
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED", run.report.describe()
+    assert [f[:2] for f in pipeline.aws.faults.injected] == [("dynamodb", "Query")] * 3
+    truth = data.by_name()
+    for result in run.results:
+        assert result["flow_log_bytes"] == truth[result["load_balancer"]]["flow_log_bytes"]
+        assert result["eni_count"] == len(truth[result["load_balancer"]]["eni_ids"])

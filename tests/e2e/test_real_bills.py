@@ -71,6 +71,33 @@ def real_2019_lines() -> pa.Table:
     return table
 
 
+def damaged(table: pa.Table, damage: str) -> list[dict]:
+    """The real lines with the ALB's egress lines damaged one way (built, not real)."""
+    rows = table.to_pylist()
+    egress = [
+        i
+        for i, r in enumerate(rows)
+        if r["line_item_usage_type"] == "DataTransfer-Out-Bytes" and r["line_item_resource_id"] == ALB_ARN
+    ]
+    if damage == "upper_case_ids":
+        for i in egress:
+            rows[i]["line_item_resource_id"] = rows[i]["line_item_resource_id"].upper()
+    elif damage == "name_only_ids":
+        for i in egress:
+            rows[i]["line_item_resource_id"] = "Orders"
+    elif damage == "duplicated_lines":  # the same line items twice: certain, counted once
+        rows += [dict(rows[i]) for i in egress]
+    elif damage == "leftover_copy":  # alike in all but the id: a leftover file of another refresh
+        rows += [{**rows[i], "identity_line_item_id": f"leftover-{i}"} for i in egress]
+    elif damage == "negative_usage":
+        rows[egress[3]]["line_item_usage_amount"] = -rows[egress[3]]["line_item_usage_amount"]
+    elif damage == "nan_usage":
+        rows[egress[3]]["line_item_usage_amount"] = float("nan")
+    else:
+        raise ValueError(damage)
+    return rows
+
+
 def with_next_hour(table: pa.Table) -> pa.Table:
     """The sample ends with D's 23:00 lines; the night waits for a usage line of D+1 (the CUR's
     freshness rule). Built, not real: a copy of the ALB's 23:00 LoadBalancerUsage line one hour on,
@@ -231,9 +258,9 @@ def test_the_answer_does_not_depend_on_the_machines_time_zone(tmp_path, real_lin
             os.environ["TZ"] = saved
         time.tzset()
     assert [r["status"] for r in zoned] == ["MATCH"]
-    assert [(r["cur_gb"], r["flow_log_bytes"]) for r in zoned] == [
-        (r["cur_gb"], r["flow_log_bytes"]) for r in in_utc
-    ]
+    assert [r["flow_log_bytes"] for r in zoned] == [r["flow_log_bytes"] for r in in_utc]
+    # the same lines summed (a parallel engine, like Athena, may add them in another order)
+    assert [r["cur_gb"] for r in zoned] == pytest.approx([r["cur_gb"] for r in in_utc], rel=1e-12)
 
 
 def test_a_focus_export_at_the_cur_location_is_not_a_cur(tmp_path, real_lines):
@@ -253,31 +280,14 @@ def test_a_focus_export_at_the_cur_location_is_not_a_cur(tmp_path, real_lines):
     [
         ("upper_case_ids", "CUR_RESOURCE_IDS_NOT_ARNS"),
         ("name_only_ids", "CUR_RESOURCE_IDS_NOT_ARNS"),
-        ("duplicated_lines", "CUR_DUPLICATE_LINE_ITEMS"),
+        ("leftover_copy", "CUR_DUPLICATE_LINE_ITEMS"),
         ("negative_usage", "CUR_IMPOSSIBLE_USAGE"),
         ("nan_usage", "CUR_IMPOSSIBLE_USAGE"),
     ],
 )
 def test_a_damaged_real_bill_is_a_named_problem_not_a_blamed_alb(tmp_path, real_lines, damage, kind):
     write_stack(tmp_path, real_lines)
-    rows = real_lines.to_pylist()
-    egress = [
-        i
-        for i, r in enumerate(rows)
-        if r["line_item_usage_type"] == "DataTransfer-Out-Bytes" and r["line_item_resource_id"] == ALB_ARN
-    ]
-    if damage == "upper_case_ids":
-        for i in egress:
-            rows[i]["line_item_resource_id"] = rows[i]["line_item_resource_id"].upper()
-    elif damage == "name_only_ids":
-        for i in egress:
-            rows[i]["line_item_resource_id"] = "Orders"
-    elif damage == "duplicated_lines":
-        rows += [dict(rows[i]) for i in egress]
-    elif damage == "negative_usage":
-        rows[egress[3]]["line_item_usage_amount"] = -rows[egress[3]]["line_item_usage_amount"]
-    elif damage == "nan_usage":
-        rows[egress[3]]["line_item_usage_amount"] = float("nan")
+    rows = damaged(real_lines, damage)
     write_cur(tmp_path, with_next_hour(pa.Table.from_pylist(rows, schema=real_lines.schema)))
     run = run_night(tmp_path)
     assert run.report.status == "SUCCEEDED", (run.report.error, run.report.cause)
@@ -287,7 +297,7 @@ def test_a_damaged_real_bill_is_a_named_problem_not_a_blamed_alb(tmp_path, real_
 
 
 def test_the_real_aws_written_parquet_cur_is_read_as_a_cur(tmp_path):
-    """The 2018 file as AWS wrote it (no ELB lines): a CUR, no problem, nothing billed, nothing blamed."""
+    """The 2018 file as AWS wrote it (no ELB lines, tz=UTC timestamps): read as a CUR, nothing blamed."""
     import shutil
 
     write_stack(tmp_path, real_2019_lines())
@@ -301,7 +311,10 @@ def test_the_real_aws_written_parquet_cur_is_read_as_a_cur(tmp_path):
     )
     run = run_night(tmp_path)
     assert run.report.status == "SUCCEEDED"
-    assert [p["kind"] for p in run.problems if p["kind"].startswith(("NOT_A_CUR", "CUR_"))] == []
+    # read as a CUR (no NOT_A_CUR, no damage); its lines end in November 2018, so for 2019-11-26
+    # the report has stopped arriving - said, not "pending" for ever
+    assert [p["kind"] for p in run.problems] == ["CUR_NOT_ARRIVING"]
+    assert "2018-11" in run.problems[0]["detail"]
 
 
 def test_a_bill_with_net_costs_prices_the_impact_at_the_net_rate(tmp_path, real_lines):
@@ -330,7 +343,7 @@ def test_a_bill_without_net_costs_says_the_rate_is_unblended(tmp_path, real_line
     [
         ("focus", "not a Cost and Usage Report"),
         ("upper_case_ids", "not an ARN"),
-        ("duplicated_lines", "present more than once"),
+        ("leftover_copy", "present more than once"),
         ("negative_usage", "negative, NaN or infinite"),
     ],
 )
@@ -342,20 +355,45 @@ def test_doctor_names_what_the_night_names(tmp_path, real_lines, capsys, damage,
     if damage == "focus":
         write_cur(tmp_path, pacsv.read_csv(REAL / "focus-1.0-aws-2024-09-sample.csv"))
     else:
-        rows = real_lines.to_pylist()
-        egress = [
-            i
-            for i, r in enumerate(rows)
-            if r["line_item_usage_type"] == "DataTransfer-Out-Bytes" and r["line_item_resource_id"] == ALB_ARN
-        ]
-        if damage == "upper_case_ids":
-            for i in egress:
-                rows[i]["line_item_resource_id"] = rows[i]["line_item_resource_id"].upper()
-        elif damage == "duplicated_lines":
-            rows += [dict(rows[i]) for i in egress]
-        else:
-            rows[egress[0]]["line_item_usage_amount"] = -1.0
+        rows = damaged(real_lines, damage)
         write_cur(tmp_path, pa.Table.from_pylist(rows, schema=real_lines.schema))
     capsys.readouterr()
     assert main(["doctor", "--data", str(tmp_path)]) == 1
     assert said in capsys.readouterr().out
+
+
+def test_a_line_item_present_twice_is_counted_once_exactly(tmp_path, real_lines):
+    """Same identity_line_item_id and identity_time_interval: certainly the same line item."""
+    truth = write_stack(tmp_path, real_lines)
+    write_cur(
+        tmp_path,
+        with_next_hour(
+            pa.Table.from_pylist(damaged(real_lines, "duplicated_lines"), schema=real_lines.schema)
+        ),
+    )
+    run = run_night(tmp_path)
+    assert run.problems == []
+    [result] = run.results
+    assert result["status"] == "MATCH" and result["flow_log_bytes"] == truth["internet_bytes"]
+    billed = _lines_of(real_lines, "DataTransfer-Out-Bytes", "LoadBalancing")
+    assert result["cur_gb"] == pytest.approx(sum(r["line_item_usage_amount"] for r in billed), rel=1e-12)
+
+
+def test_a_bill_without_its_usage_amounts_is_not_a_cur(tmp_path, real_lines):
+    """A missing line_item_usage_amount column once gave MISSING_CUR on every ALB."""
+    write_stack(tmp_path, real_lines)
+    write_cur(tmp_path, with_next_hour(real_lines).drop_columns(["line_item_usage_amount"]))
+    run = run_night(tmp_path)
+    [problem] = [p for p in run.problems if p["kind"] == "NOT_A_CUR"]
+    assert "line_item_usage_amount" in problem["detail"]
+    assert {r["status"] for r in run.results} <= {"NOT_A_CUR"}
+
+
+def test_a_cur_with_no_line_at_all_is_not_left_pending_for_ever(tmp_path, real_lines):
+    """A zero-row report: pending while it may still arrive, then CUR_NOT_ARRIVING, never silent."""
+    write_stack(tmp_path, real_lines)
+    write_cur(tmp_path, real_lines.slice(0, 0))
+    run = run_night(tmp_path)  # 2019-11-26 is long past: the report has stopped arriving
+    assert [p["kind"] for p in run.problems] == ["CUR_NOT_ARRIVING"]
+    assert {r["status"] for r in run.results} == {"CUR_NOT_ARRIVING"}
+    assert any("CUR_NOT_ARRIVING" in alert["subject"] for alert in run.alerts)

@@ -1,3 +1,5 @@
+import json
+
 from alb_egress import messages
 from alb_egress.reconcile import Status
 
@@ -74,3 +76,23 @@ def test_alerts_carry_at_most_ten_message_attributes():
     assert int(attributes["problems"]["StringValue"]) == len(
         [s for s in Status if s.value.startswith(("NO_FLOW", "FLOW_", "NO_CUR", "NOT_A", "CUR_"))]
     )
+
+
+def test_a_failed_querys_email_leads_with_athenas_reason():
+    cause = json.dumps(
+        {
+            "QueryExecution": {
+                "QueryExecutionId": "q-1",
+                "Query": "SELECT " + "x, " * 1000,  # the ~3 KB that used to come first
+                "Status": {
+                    "State": "FAILED",
+                    "AthenaError": {
+                        "ErrorMessage": "HIVE_CURSOR_ERROR: Input is not a GZIP stream: s3://b/k.gz"
+                    },
+                },
+            }
+        }
+    )
+    body = messages.failure("2026-11-20", "Queries", "States.TaskFailed", cause, None)["message"]
+    assert body.index("Input is not a GZIP stream: s3://b/k.gz") < body.index("state: Queries")
+    assert "reason: Athena query q-1 FAILED: HIVE_CURSOR_ERROR" in body

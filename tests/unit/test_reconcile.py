@@ -148,3 +148,18 @@ def test_scope_decides_every_alb_by_account_region_and_name(accounts, regions, e
     results = reconcile_day(date(2026, 11, 20), {}, {}, cur, True, _scope("*", accounts, regions), T)
     assert {(r.account_id, r.region, r.load_balancer) for r in results} == expected
     assert len({r.load_balancer_arn for r in results}) == len(results)
+
+
+def test_a_cur_that_stopped_arriving_is_a_problem_after_the_grace_days():
+    from datetime import UTC, date, datetime
+
+    from alb_egress.diagnosis import CUR_ARRIVAL_GRACE_DAYS, cur_not_arriving_problem
+
+    day = date(2026, 11, 20)
+    due = datetime(2026, 11, 22 + CUR_ARRIVAL_GRACE_DAYS, tzinfo=UTC)  # D+1 ended on the 22nd
+    assert cur_not_arriving_problem(day, "2026-11-21 13:00:00.000", due) is not None
+    assert (
+        cur_not_arriving_problem(day, None, datetime(2026, 11, 24, 23, tzinfo=UTC)) is None
+    )  # still pending
+    problem = cur_not_arriving_problem(day, None, datetime(2026, 12, 1, tzinfo=UTC))
+    assert problem.kind == "CUR_NOT_ARRIVING" and "2026-11-21" in problem.detail
