@@ -322,7 +322,76 @@ def data_checks(data_dir: Path, parameters: dict[str, str], account: str, region
         if settings.flow_logs_file_format == "text":
             checks.append(_header_check(files, settings.flow_log_format))
     checks.append(_cur_data_check(data_dir, settings))
+    if settings.cur_format == "cur2":
+        checks += _cur2_delivery_checks(data_dir, settings)
+    checks.append(_cur_coverage_check(data_dir, settings))
     return checks
+
+
+def _cur2_delivery_checks(data_dir: Path, settings: Settings) -> list[Check]:
+    """What the night reports as CUR_DELIVERY_UNKNOWN, period by period (the same choice)."""
+    import json
+    from datetime import date
+
+    from alb_egress.cur_delivery import latest_delivery
+
+    bucket = data_dir / "s3" / settings.cur_bucket
+    data = bucket / "/".join(p for p in statements.cur_root(settings) if p)
+    checks = []
+    for period in sorted(data.glob("BILLING_PERIOD=*")) if data.is_dir() else []:
+        try:
+            day = date.fromisoformat(period.name.split("=", 1)[1] + "-01")
+        except ValueError:
+            continue
+        manifest_path = bucket / statements.cur_manifest_key(settings, day)
+        try:
+            manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
+        except ValueError as error:
+            manifest = {"unreadable": f"the period's Manifest.json is not JSON ({str(error)[:120]})"}
+        folders = [p.name for p in period.iterdir() if p.is_dir()]
+        period_key = str(period.relative_to(bucket)) + "/"
+        choice = latest_delivery(manifest, period_key, folders)
+        checks.append(
+            Check(
+                f"CUR 2.0 delivery {period.name}",
+                choice.problem is None,
+                choice.problem or f"reads {choice.delivery}",
+                "check the export's metadata/BILLING_PERIOD=.../<export>-Manifest.json and its data folders",
+            )
+        )
+    return checks
+
+
+def _cur_coverage_check(data_dir: Path, settings: Settings) -> Check:
+    """How far the CUR reaches: the night reports CUR_NOT_ARRIVING for a day whose next day it
+    still does not cover CUR_ARRIVAL_GRACE_DAYS after."""
+    from datetime import UTC, datetime, timedelta
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from alb_egress.diagnosis import CUR_ARRIVAL_GRACE_DAYS
+
+    root = data_dir / "s3" / settings.cur_bucket / "/".join(p for p in statements.cur_root(settings) if p)
+    latest = None
+    for path in sorted(root.rglob("*.parquet")) if root.is_dir() else []:
+        if "line_item_usage_start_date" not in pq.read_schema(path).names:
+            continue
+        column = pq.read_table(path, columns=["line_item_usage_start_date"])["line_item_usage_start_date"]
+        found = pc.max(column).as_py()
+        if found is not None:
+            found = found if found.tzinfo else found.replace(tzinfo=UTC)
+            latest = found if latest is None or found > latest else latest
+    if latest is None:
+        return Check("CUR coverage", False, "no usage line in the CUR files", "check the CUR location")
+    days_ago = (datetime.now(UTC) - latest).days
+    return Check(
+        "CUR coverage",
+        True,
+        f"the latest usage line starts {latest:%Y-%m-%d %H:%M} UTC ({days_ago} days ago): days before "
+        f"{(latest - timedelta(days=1)):%Y-%m-%d} can be reconciled; a day whose next day is not covered "
+        f"{CUR_ARRIVAL_GRACE_DAYS} days after it ended is reported CUR_NOT_ARRIVING",
+    )
 
 
 def _header_check(files: list[Path], configured: FlowLogFormat) -> Check:

@@ -244,7 +244,7 @@ def _set(data, **parameters):
 
 def test_data_doctor_passes_on_good_data_and_exits_0(data, capsys):
     assert main(["doctor", "--data", str(data)]) == 0
-    assert "5 of 5 checks pass" in capsys.readouterr().out
+    assert "6 of 6 checks pass" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

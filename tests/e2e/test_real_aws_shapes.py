@@ -239,3 +239,19 @@ def test_cur2_deliveries_without_a_usable_manifest_are_a_problem_not_the_whole_p
     assert run.report.status == "SUCCEEDED", run.report.cause
     assert [p["kind"] for p in run.problems] == ["CUR_DELIVERY_UNKNOWN"], run.problems
     assert {r["status"] for r in run.results} == {"CUR_DELIVERY_UNKNOWN"}
+
+
+def test_doctor_names_a_damaged_cur2_manifest(scenario, capsys):
+    from albrecon.cli import main
+
+    data = scenario(cur_format="cur2", cur2_deliveries=3)
+    (data.root / "parameters.json").write_text(
+        json.dumps({**json.loads((data.root / "parameters.json").read_text()), "CurFormat": "cur2"})
+    )
+    assert main(["doctor", "--data", str(data.root)]) == 0, capsys.readouterr().out
+    cur = data.root / "s3" / "demo-cur" / "billing" / "hourly-cur"
+    for manifest in (cur / "metadata").rglob("*-Manifest.json"):
+        manifest.write_text('{"dataFiles": "truncated')
+    capsys.readouterr()
+    assert main(["doctor", "--data", str(data.root)]) == 1
+    assert "Manifest.json is not JSON" in capsys.readouterr().out
