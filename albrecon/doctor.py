@@ -321,10 +321,12 @@ def data_checks(data_dir: Path, parameters: dict[str, str], account: str, region
         )
         if settings.flow_logs_file_format == "text":
             checks.append(_header_check(files, settings.flow_log_format))
-    checks.append(_cur_data_check(data_dir, settings))
+    cur_root = _cur_root(data_dir, settings)
+    cur_files = sorted(cur_root.rglob("*.parquet")) if cur_root.is_dir() else []  # every period
+    checks.append(_cur_data_check(data_dir, cur_root, cur_files))
     if settings.cur_format == "cur2":
         checks += _cur2_delivery_checks(data_dir, settings)
-    checks.append(_cur_coverage_check(data_dir, settings))
+    checks.append(_cur_coverage_check(cur_files))
     return checks
 
 
@@ -336,7 +338,7 @@ def _cur2_delivery_checks(data_dir: Path, settings: Settings) -> list[Check]:
     from alb_egress.cur_delivery import latest_delivery
 
     bucket = data_dir / "s3" / settings.cur_bucket
-    data = bucket / "/".join(p for p in statements.cur_root(settings) if p)
+    data = _cur_root(data_dir, settings)
     checks = []
     for period in sorted(data.glob("BILLING_PERIOD=*")) if data.is_dir() else []:
         try:
@@ -362,7 +364,7 @@ def _cur2_delivery_checks(data_dir: Path, settings: Settings) -> list[Check]:
     return checks
 
 
-def _cur_coverage_check(data_dir: Path, settings: Settings) -> Check:
+def _cur_coverage_check(files: list[Path]) -> Check:
     """How far the CUR reaches: the night reports CUR_NOT_ARRIVING for a day whose next day it
     still does not cover CUR_ARRIVAL_GRACE_DAYS after."""
     from datetime import UTC, datetime, timedelta
@@ -372,9 +374,8 @@ def _cur_coverage_check(data_dir: Path, settings: Settings) -> Check:
 
     from alb_egress.diagnosis import CUR_ARRIVAL_GRACE_DAYS
 
-    root = data_dir / "s3" / settings.cur_bucket / "/".join(p for p in statements.cur_root(settings) if p)
     latest = None
-    for path in sorted(root.rglob("*.parquet")) if root.is_dir() else []:
+    for path in files:
         if "line_item_usage_start_date" not in pq.read_schema(path).names:
             continue
         column = pq.read_table(path, columns=["line_item_usage_start_date"])["line_item_usage_start_date"]
@@ -416,11 +417,14 @@ EGRESS_USAGE_TYPE = r"^([A-Z]{2,4}[0-9]?-)?(([A-Z]{3}[0-9]|Outposts)-)?DataTrans
 LOAD_BALANCER_ARN_PREFIX = r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:loadbalancer/"
 
 
-def _cur_data_check(data_dir: Path, settings: Settings) -> Check:
+def _cur_root(data_dir: Path, settings: Settings) -> Path:
+    """The CUR report's folder in the data directory."""
+    return data_dir / "s3" / settings.cur_bucket / "/".join(p for p in statements.cur_root(settings) if p)
+
+
+def _cur_data_check(data_dir: Path, root: Path, files: list[Path]) -> Check:
     import pyarrow.parquet as pq
 
-    root = data_dir / "s3" / settings.cur_bucket / "/".join(p for p in statements.cur_root(settings) if p)
-    files = sorted(root.rglob("*.parquet")) if root.is_dir() else []
     if not files:
         return Check(
             "CUR files",
