@@ -357,9 +357,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _definition() -> dict:
     """The state machine definition the stack runs (the repository's, as `sam deploy` ships it)."""
-    from .local.template import REPO_ROOT
+    from .local.template import STACK_ROOT
 
-    return json.loads((REPO_ROOT / "statemachine" / "reconcile.asl.json").read_text())
+    return json.loads((STACK_ROOT / "statemachine" / "reconcile.asl.json").read_text())
 
 
 def _backfill(args: argparse.Namespace) -> int:
@@ -684,9 +684,15 @@ def entry() -> None:
     global _exit_follows_main
     gc.set_threshold(50_000, 20, 20)
     _exit_follows_main = True
-    code = main()
-    logging.shutdown()
-    sys.stdout.flush()
+    try:
+        code = main()
+        logging.shutdown()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (`| head`): nothing more to say, and no traceback about it
+        # (docs.python.org/3/library/signal.html#note-on-sigpipe)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # 128 + SIGPIPE, as a shell reports a command a pipe cut short
     sys.stderr.flush()
     os._exit(code)
 

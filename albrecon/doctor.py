@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from alb_egress import statements
-from alb_egress.diagnosis import CUR_REQUIRED_COLUMNS
+from alb_egress.diagnosis import CUR_REQUIRED_COLUMNS, DAMAGED_SHARE_LIMIT
 from alb_egress.flowlog_format import FlowLogFormat
+from alb_egress.flowlog_survey import parse_file_name, read_header
 from alb_egress.settings import InvalidSettings, Settings
 
 Clients = Callable[[str], Any]  # service name -> boto3 client (the stack's session, or a test's)
@@ -319,8 +320,10 @@ def data_checks(data_dir: Path, parameters: dict[str, str], account: str, region
                 "set FlowLogsHiveCompatiblePartitions / FlowLogsPerHourPartition to the files' layout",
             )
         )
+        checks.append(_flow_logs_check(files, logs))
         if settings.flow_logs_file_format == "text":
             checks.append(_header_check(files, settings.flow_log_format))
+            checks.append(_damage_check(files))
     cur_root = _cur_root(data_dir, settings)
     cur_files = sorted(cur_root.rglob("*.parquet")) if cur_root.is_dir() else []  # every period
     checks.append(_cur_data_check(data_dir, cur_root, cur_files))
@@ -395,20 +398,87 @@ def _cur_coverage_check(files: list[Path]) -> Check:
     )
 
 
+def _sample(files: list[Path]) -> list[Path]:
+    return files[:: max(1, len(files) // 20)]  # a sample across accounts, regions and days
+
+
 def _header_check(files: list[Path], configured: FlowLogFormat) -> Check:
-    headers = {}
-    for path in files[:: max(1, len(files) // 20)]:  # a sample across accounts, regions and days
+    """The night reads each flow log's format from its files' header line: each must name the
+    fields the reconciliation needs (files without a header are read with FlowLogFormat)."""
+    formats: dict[tuple[str, ...], Path] = {}
+    lacking = []
+    for path in _sample(files):
         with gzip.open(path, "rt") if path.suffix == ".gz" else path.open() as handle:
-            headers.setdefault(handle.readline().strip(), path)
-    wrong = {h: p for h, p in headers.items() if h.split(" ") != list(configured.fields)}
+            reading = read_header(handle.readline(), configured)
+        formats.setdefault(reading.fields, path)
+        if reading.fmt is None:
+            lacking.append((path, reading.missing))
+    if lacking:
+        path, missing = lacking[0]
+        return Check(
+            "flow-log formats",
+            False,
+            f"{path.name} is of a flow log whose format lacks {', '.join(missing)}",
+            "create a flow log whose format includes " + " ".join(f"${{{f}}}" for f in missing),
+        )
     return Check(
-        "flow-log header lines",
-        not wrong,
-        "the files' header lines are FlowLogFormat's fields in order"
-        if not wrong
-        else f"{next(iter(wrong.values())).name} has '{next(iter(wrong))[:300]}', "
-        f"FlowLogFormat has '{configured.header[:300]}'",
-        "set FlowLogFormat to the flow log's own format string",
+        "flow-log formats",
+        True,
+        f"{len(formats)} format(s) in the files' header lines, each with the fields the night needs",
+    )
+
+
+def _flow_logs_check(files: list[Path], logs: Path) -> Check:
+    """More than one flow log delivering to one account/region folder: the night counts each ENI
+    from one of them (the one covering the most of its hours), never their sum."""
+    per_folder: dict[Path, set[str]] = {}
+    for path in files:
+        name = parse_file_name(path.name)
+        per_folder.setdefault(path.parent, set()).add(name.flow_log if name else "(not named by AWS)")
+    shared = {folder: ids for folder, ids in per_folder.items() if len(ids) > 1}
+    if not shared:
+        return Check("flow logs per folder", True, "one flow log delivers to each folder")
+    folder, ids = next(iter(sorted(shared.items())))
+    return Check(
+        "flow logs per folder",
+        True,
+        f"{len(ids)} flow logs ({', '.join(sorted(ids)[:5])}) deliver to {folder.relative_to(logs)} "
+        f"(and {len(shared) - 1} more folders): each ENI is counted from one of them",
+    )
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def _damage_check(files: list[Path]) -> Check:
+    """Lines of a sample of text files that the night would count as damaged: fields that are not
+    integers where the format has integers, negative counts (the night's full rules are in
+    athena/flow_log_records.sql; this samples the most common damage)."""
+    damaged = lines = 0
+    example = ""
+    for path in _sample([f for f in files if f.suffix == ".gz"]):
+        with gzip.open(path, "rt") as handle:
+            fields = handle.readline().split()
+            numeric = [i for i, f in enumerate(fields) if f in ("bytes", "packets", "start", "end")]
+            status = fields.index("log-status") if "log-status" in fields else None
+            for line in handle:
+                lines += 1
+                values = line.split()
+                ok_record = status is not None and status < len(values) and values[status] == "OK"
+                bad = len(values) < len(fields) or (
+                    ok_record
+                    and any(not _INTEGER.fullmatch(values[i]) or values[i].startswith("-") for i in numeric)
+                )
+                if bad:
+                    damaged += 1
+                    example = example or f"{path.name}: {line.strip()[:120]!r}"
+    limit = DAMAGED_SHARE_LIMIT * max(lines, 1)
+    return Check(
+        "flow-log damage",
+        damaged <= limit,
+        f"{damaged} of {lines} sampled lines cannot be real" + (f" (e.g. {example})" if damaged else ""),
+        "check the flow-log files (damaged in transfer or written by another tool?): the night excludes "
+        f"such lines and, above {DAMAGED_SHARE_LIMIT:.1%} of a folder's records, reports FLOW_LOG_DAMAGED",
     )
 
 

@@ -20,6 +20,9 @@ RESULT_FIELDS = (
     "egress_split",
     "cur_inter_region_gb",
     "cur_same_region_gb",
+    "damaged_records",
+    "flow_logs_counted",
+    "flow_logs_not_counted",
 )
 
 COLUMNS = (

@@ -39,6 +39,8 @@ class DayRun:
     alerts: list[dict]  # messages this run published to the alert topic
     # every run-level problem, from the day's results object (the state carries the first few)
     all_problems: list[dict] | None = None
+    # per account/region with flow-log records that cannot be real (excluded, counted)
+    flow_log_damage: list[dict] = field(default_factory=list)
 
     @property
     def problems(self) -> list[dict]:
@@ -55,6 +57,7 @@ class DayRun:
             "results": [{k: r.get(k) for k in RESULT_FIELDS} for r in self.results],
             "alerts": [{"subject": a["subject"], "message": a["message"]} for a in self.alerts],
             "problems": self.problems,
+            "flow_log_damage": self.flow_log_damage,
         }
         if self.report.status != "SUCCEEDED":  # docs/DESIGN.md §5: why, without --verbose
             shape |= {"error": self.report.error, "cause": self.report.cause}
@@ -80,14 +83,13 @@ class LocalPipeline:
     events: list[dict] = field(default_factory=list, init=False)
     store: LocalStore | None = field(default=None, init=False)
 
-    def _problems_of(self, output: dict) -> list[dict] | None:
-        """The whole list, from the results object the night wrote (None when it wrote none)."""
+    def _results_object(self, output: dict) -> dict | None:
+        """The results object the night wrote (None when it wrote none): every problem, the damage."""
         location = output.get("results_location")
         if not isinstance(location, str) or not location.startswith("s3://"):
             return None
         bucket, key = location[len("s3://") :].split("/", 1)
-        body = self.aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-        return list(json.loads(body).get("problems") or [])
+        return json.loads(self.aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
     def __enter__(self) -> LocalPipeline:
         if not self.verbose:
@@ -151,12 +153,14 @@ class LocalPipeline:
         run_day = output.get("date") or day
         results = table.items_of_day(run_day) if isinstance(run_day, str) else []
         alerts = self.aws.published_messages(ALERT_TOPIC)[before:]
+        written = self._results_object(output)
         run = DayRun(
             date=run_day,
             report=report,
             results=results,
             alerts=alerts,
-            all_problems=self._problems_of(output),
+            all_problems=None if written is None else list(written.get("problems") or []),
+            flow_log_damage=[] if written is None else list(written.get("flow_log_damage") or []),
         )
         if self.store is not None and isinstance(run_day, str):
             self.store.replace_day(run_day, results, run.as_json())

@@ -4,9 +4,9 @@ For each flow-log layout (daily or per-hour folders, plain or Hive-compatible na
 file formats (gzip text, Parquet), two generated days (D and D+1, each with its own traffic) are
 reconciled for D by the whole local pipeline; the flow-log query's DataScannedInBytes (as the
 embedded Athena counts it: the bytes of every file the query opens; the day's small ENI table
-excluded) is compared with the size of D's own folder. Daily folders must read D and D+1
-(records of D are delivered into D+1's folder): about 2x. Per-hour folders read D's 24 hours and
-D+1's first: the target is <= 1.1x.
+excluded) is compared with the size of D's own folder. Daily folders read D's folder and, of
+D+1's, the files stamped before 01:00 (the query's "$path" ranges; before them, D+1's whole
+folder: about 2x). Per-hour folders read D's 24 hours and D+1's first. The target is <= 1.1x.
 
 Usage: .venv/bin/python benchmarks/bytes_scanned.py [--records 200000]
 """

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger, Tracer
@@ -19,6 +20,15 @@ from alb_egress.diagnosis import (
     cur_not_arriving_problem,
     cur_resource_id_problem,
     problem_summary,
+)
+from alb_egress.flow_counts import (
+    apply_flow_counts,
+    count_per_alb,
+    damage_report,
+    egress_split_by_place,
+    flow_count_problems,
+    folder_gaps,
+    survey_coverage,
 )
 from alb_egress.reconcile import Thresholds, cur_covers_day, out_of_scope_billed, reconcile_day
 from alb_egress.settings import settings_from_environment
@@ -49,16 +59,14 @@ def handler(event: dict, context: object) -> dict:
     """``{"date", "enis_location", "problems", "flow_query_id", "cur_query_id", "freshness_query_id"}``."""
     settings = settings_from_environment(os.environ)
     day = parse_day(event["date"])
-    eni_counts = Counter(row[1] for row in objects.get_csv(event["enis_location"]) if row)
-    egress = {
-        row["load_balancer_arn"]: (
-            int(row["egress_bytes"] or 0),
-            int(row["skipdata_records"] or 0),
-            int(row["cloudfront_bytes"] or 0),
-            int(row["aws_service_bytes"] or 0),
-        )
-        for row in athena_results.rows(event["flow_query_id"])
-    }
+    eni_rows = [row for row in objects.get_csv(event["enis_location"]) if row]
+    eni_counts = Counter(row[1] for row in eni_rows)
+    survey = (objects.get_json(event["survey_location"]) if event.get("survey_location") else None) or {}
+    coverage, folder_coverage = survey_coverage(survey)
+    flow = count_per_alb(
+        athena_results.rows(event["flow_query_id"]), eni_rows, coverage, folder_coverage, day
+    )
+    egress = {arn: alb.as_tuple() for arn, alb in flow.by_alb.items() if alb.logged}
     cur_rows = athena_results.rows(event["cur_query_id"])
     cur = {
         row["load_balancer_arn"]: (
@@ -102,6 +110,7 @@ def handler(event: dict, context: object) -> dict:
     )
     problems += [p for p in (resource_ids, granularity, stopped) if p]
     problems += content
+    problems += flow_count_problems(flow, folder_gaps(survey, eni_rows, day))
     results = reconcile_day(
         day,
         eni_counts,
@@ -110,9 +119,12 @@ def handler(event: dict, context: object) -> dict:
         covers,
         settings.scope,
         Thresholds(settings.tolerance_percent, settings.min_delta_gb),
-        egress_split=statements.egress_split_possible(settings),
+        egress_split=bool(event.get("egress_split", statements.egress_split_possible(settings))),
     )
     results = apply_problems(results, problems)  # never a number the data cannot support
+    results = apply_flow_counts(results, flow)
+    split = egress_split_by_place(survey)  # per account/region: each has its own flow logs' formats
+    results = [replace(r, egress_split=split.get((r.account_id, r.region), r.egress_split)) for r in results]
     alerted = sorted((r for r in results if r.alerted), key=lambda r: -abs(r.delta_gb))
     location = objects.put_json(
         settings.results_bucket,
@@ -121,6 +133,7 @@ def handler(event: dict, context: object) -> dict:
             "date": day.isoformat(),
             "cur_covers_day": covers,
             "problems": [p.as_dict() for p in problems],
+            "flow_log_damage": damage_report(flow),
             "results": [r.as_dict() for r in results],
         },
     )
@@ -131,6 +144,7 @@ def handler(event: dict, context: object) -> dict:
         "alerted_count": len(alerted),
         "statuses": dict(sorted(Counter(str(r.status) for r in results).items())),
         "out_of_scope_billed": out_of_scope_billed(cur, settings.scope),
+        "damaged_flow_log_records": sum(f.damaged_records for f in flow.damage.values()),
         "cur_status": refresh_statuses[0] if refresh_statuses else None,
         **problem_summary(problems),
         "largest_deltas": [

@@ -44,4 +44,5 @@ def handler(event: dict, context: object) -> dict:
         comparison["cur_covers_day"],
         url,
         comparison.get("problems"),
+        comparison.get("flow_log_damage"),
     )

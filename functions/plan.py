@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Tracer
 from alb_egress import statements
 from alb_egress.cur_delivery import DeliveryChoice, latest_delivery
 from alb_egress.diagnosis import cur_delivery_problem
+from alb_egress.flowlog_survey import FlowTableSpec
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
 from alb_egress.plan import plan_day
 from alb_egress.settings import settings_from_environment
@@ -28,10 +29,14 @@ tracer = Tracer()
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     """``{"input": <execution input>, "execution_start": ISO time, "execution_id": ARN}``, or
-    ``{"partitions_of": [[account, region], ...], "date": "YYYY-MM-DD"}``."""
+    ``{"partitions_of": [[account, region], ...], "date": "YYYY-MM-DD", "table": {"format", "header"}}``,
+    or ``{"table": {"format", "header"}, "date": ...}`` (the CREATE TABLE of one flow-log format)."""
     settings = settings_from_environment(os.environ)
     if "partitions_of" in event:
         return {"statement": _partitions_statement(settings, event)}
+    if "table" in event:
+        table = FlowTableSpec.from_dict(event["table"])
+        return {"statement": statements.create_flow_logs_table(settings, table)}
     count_run_event("RunHeartbeat")  # NoRunAlarm: a run started (bad input or not)
     plan = plan_day(event.get("input"), event.get("execution_start", ""), settings.reconcile_lag_days)
     choices = _cur_deliveries(settings, plan.day) if settings.cur_format == "cur2" else {}
@@ -49,13 +54,11 @@ def handler(event: dict, context: object) -> dict:
         "source": plan.source,
         "database": settings.database,
         "sql": {
-            "create_flow_logs_table": statements.create_flow_logs_table(settings),
             "create_cur_table": statements.create_cur_table(settings),
             "create_enis_table": statements.create_enis_table(settings),
             "create_cur_status_table": statements.create_cur_status_table(settings),
             "add_cur_partition": statements.add_cur_partition(settings, plan.day, deliveries),
             "add_enis_partition": statements.add_enis_partition(settings, plan.day),
-            "flow_log_egress": statements.flow_log_egress_query(settings, plan.day),
             "cur_usage": statements.cur_usage_query(settings, plan.day, deliveries),
             "cur_freshness": statements.cur_freshness_query(settings, plan.day, deliveries),
             "cur_status": statements.cur_status_query(settings),
@@ -88,5 +91,6 @@ def _partitions_statement(settings, event: dict) -> str:
         if not ACCOUNT_RE.match(account) or not REGION_RE.match(region):
             raise ValueError(f"not an account and region: {str(pair)[:60]}")
         pairs.append((account, region))
-    [statement] = statements.add_flow_logs_partitions(settings, parse_day(event["date"]), pairs)
+    table = FlowTableSpec.from_dict(event["table"]) if event.get("table") else None
+    [statement] = statements.add_flow_logs_partitions(settings, parse_day(event["date"]), pairs, table)
     return statement

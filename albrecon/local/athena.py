@@ -6,9 +6,11 @@
 - Queries are transpiled from Athena's (Trino) dialect to DuckDB's with sqlglot. Partitions are
   pruned with the query's own predicates on partition columns, so only their files are read;
   ``DataScannedInBytes`` is the size of those files.
-- Text tables read gzip or plain files: header lines skipped, ``-`` as null. Lines that do not
-  fit the table's columns are not summed: they are counted and named in the execution's
-  ``StateChangeReason`` and in :attr:`QueryExecutionRecord.malformed_lines`.
+- Text tables read gzip or plain files as Athena does: header lines skipped, a field that is not
+  of its column's type (``-``, ``12x4``) is NULL, missing trailing fields are NULL, extra ones are
+  ignored; the line is kept (the queries count such lines). Lines that cannot be read at all
+  (not UTF-8) are named in ``StateChangeReason`` and :attr:`QueryExecutionRecord.malformed_lines`.
+- Every table has Athena's ``"$path"`` pseudo-column: the s3:// URI of the row's object.
 - Answers come in Athena's shapes: StartQueryExecution, GetQueryExecution (status, statistics,
   AthenaError) and GetQueryResults (header row first, strings, NextToken pagination).
 """
@@ -511,7 +513,7 @@ class AthenaEngine:
                 record.unpruned_tables.append(f"{db}.{name}")
                 partitions = list(table.partitions.items())
             view = f"__athena_{position}"
-            files_bytes = self._create_view(view, table, partitions)
+            files_bytes = self._create_view(view, table, partitions, self._path_conjuncts(node))
             scanned += files_bytes
             replacement = exp.to_table(view)
             replacement.set(
@@ -570,12 +572,49 @@ class AthenaEngine:
         ).fetchall()
         return [candidates[i] for (i,) in selected]
 
-    def _create_view(self, view: str, table: TableDef, partitions: list[tuple[tuple, str]]) -> int:
-        """A DuckDB view over the files of the given partitions (or the table's location). Returns bytes."""
+    def _path_conjuncts(self, node: exp.Table) -> list[str]:
+        """The enclosing WHERE's conjuncts on this table's ``"$path"`` only (as DuckDB SQL): Trino's
+        Hive connector skips the files such a predicate excludes (a predicate it can represent as a
+        domain - equalities and ranges: trinodb/trino#27000), so Athena neither reads nor bills them."""
+        select = node.find_ancestor(exp.Select)
+        where = select.args.get("where") if select else None
+        if where is None:
+            return []
+        names = {node.alias_or_name.lower(), node.name.lower()}
+        conjuncts = where.this.flatten() if isinstance(where.this, exp.And) else [where.this]
+        return [
+            c.copy().transform(_unqualify).sql(dialect="duckdb")
+            for c in conjuncts
+            if c.find(exp.Column)
+            and all(
+                col.name == "$path" and (not col.table or col.table.lower() in names)
+                for col in c.find_all(exp.Column)
+            )
+        ]
+
+    def _files_passing(self, uris: list[str], conjuncts: list[str]) -> set[int]:
+        values = ", ".join(f"({i}, {_quote(u)})" for i, u in enumerate(uris))
+        predicate = " AND ".join(f"({c})" for c in conjuncts)
+        rows = self._db.execute(f'SELECT __i FROM (VALUES {values}) AS p(__i, "$path") WHERE {predicate}')
+        return {i for (i,) in rows.fetchall()}
+
+    def _create_view(
+        self,
+        view: str,
+        table: TableDef,
+        partitions: list[tuple[tuple, str]],
+        path_conjuncts: list[str] | None = None,
+    ) -> int:
+        """A DuckDB view over the files of the given partitions (or the table's location), without
+        the files the query's ``"$path"`` predicates exclude. Returns the bytes of the files read."""
         branches, scanned = [], 0
         locations = partitions if table.partition_keys else [((), table.location)]
         for values, location in locations:
             files = _data_files(self.local_path(location))
+            if files and path_conjuncts:
+                uris = [self._uri_of(f) for f in files]
+                kept = self._files_passing(uris, path_conjuncts)
+                files = [f for i, f in enumerate(files) if i in kept]
             self._needs(self._s3_reads(location, files))
             if not files:
                 continue
@@ -589,9 +628,15 @@ class AthenaEngine:
             nulls = [
                 f'CAST(NULL AS {HIVE_TO_DUCKDB[t]}) AS "{c}"' for c, t in table.columns + table.partition_keys
             ]
-            branches.append(f"SELECT {', '.join(nulls)} WHERE false")
+            branches.append(f'SELECT {", ".join(nulls)}, CAST(NULL AS VARCHAR) AS "$path" WHERE false')
         self._db.execute(f'CREATE OR REPLACE TEMP VIEW "{view}" AS ' + " UNION ALL ".join(branches))
         return scanned
+
+    def _uri_of(self, path: Path) -> str:
+        for root in sorted({self.stack_dir, self.data_dir / "s3"}, key=lambda r: len(str(r)), reverse=True):
+            if path.is_relative_to(root):
+                return "s3://" + path.relative_to(root).as_posix()
+        raise AthenaError("INVALID_LOCATION", f"{path} is outside the data directory")
 
     def _s3_reads(self, location: str, files: list[Path]) -> list[tuple[str, str]]:
         """Listing a location needs s3:ListBucket on its bucket, reading a file s3:GetObject on it."""
@@ -603,6 +648,8 @@ class AthenaEngine:
 
     def _file_scan(self, table: TableDef, files: list[Path], constants: list[str]) -> str:
         file_list = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
+        # Athena's "$path" pseudo-column: the object's s3:// URI (here: the file's path mapped back)
+        path = f'{_path_column(self.data_dir / "s3", self.stack_dir)} AS "$path"'
         if table.storage == "parquet":
             available = {
                 row[0].lower(): row[0]
@@ -617,15 +664,20 @@ class AthenaEngine:
                 for c, t in table.columns
             ]
             return (
-                f"SELECT {', '.join(select + constants)} FROM read_parquet({file_list}, union_by_name = true)"
+                f"SELECT {', '.join(select + constants + [path])} "
+                f"FROM read_parquet({file_list}, union_by_name = true, filename = true)"
             )
-        columns = "{" + ", ".join(f"{_quote(c)}: {_quote(HIVE_TO_DUCKDB[t])}" for c, t in table.columns) + "}"
-        names = [f'"{c}"' for c, _ in table.columns]
+        # Athena's text reader (LazySimpleSerDe): split on the delimiter; a missing trailing field is
+        # NULL, extra fields are ignored, and a value that is not the column's type (`12x4`, `1.5e9`,
+        # `-` in a number) is NULL - the line is kept. Fields are read as text and cast here, because
+        # DuckDB's own casts accept what Athena's do not (`1.5e9`, ` 5`, `0x10` as numbers).
+        columns = "{" + ", ".join(f"{_quote(c)}: 'VARCHAR'" for c, _ in table.columns) + "}"
+        names = [_athena_text_cast(c, t) for c, t in table.columns]
         return (
-            f"SELECT {', '.join(names + constants)} FROM read_csv({file_list}, "
+            f"SELECT {', '.join(names + constants + [path])} FROM read_csv({file_list}, "
             f"delim = {_quote(table.delimiter)}, header = false, skip = {table.skip_header_lines}, "
-            f"columns = {columns}, nullstr = '-', "
-            "quote = '', escape = '', auto_detect = false, compression = 'auto', "
+            f"columns = {columns}, null_padding = true, strict_mode = false, "
+            "quote = '', escape = '', auto_detect = false, compression = 'auto', filename = true, "
             "ignore_errors = true, store_rejects = true, parallel = true)"
         )
 
@@ -646,6 +698,31 @@ def _unqualify(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Column) and node.table:
         return exp.column(node.name, quoted=True)
     return node
+
+
+_INTEGER_TEXT = "[+-]?[0-9]+"  # what Athena's text reader takes as an integer
+
+
+def _athena_text_cast(column: str, hive_type: str) -> str:
+    """A text field read as Athena reads it: integers only from digits (else NULL), other types
+    by cast (NULL when they do not parse)."""
+    value = f'"{column}"'
+    duck = HIVE_TO_DUCKDB[hive_type]
+    if duck in ("INTEGER", "BIGINT", "SMALLINT", "TINYINT"):
+        digits = f"regexp_full_match({value}, '{_INTEGER_TEXT}')"
+        return f"CASE WHEN {digits} THEN TRY_CAST({value} AS {duck}) END AS {value}"
+    if duck == "VARCHAR":
+        return value
+    return f"TRY_CAST({value} AS {duck}) AS {value}"
+
+
+def _path_column(data_root: Path, stack_root: Path) -> str:
+    """``filename`` (a local path under one of the roots) as the object's s3:// URI."""
+    roots = sorted({str(data_root), str(stack_root)}, key=len, reverse=True)
+    expression = "filename"
+    for root in roots:
+        expression = f"replace({expression}, {_quote(root + '/')}, 's3://')"
+    return expression
 
 
 def _hive_type(column: exp.ColumnDef) -> str:

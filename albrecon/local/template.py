@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 from cfn_tools.yaml_loader import CfnYamlLoader
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+# The stack's files (template, definition, SQL, handlers) as package data: links into the source
+# checkout, copies in an installed wheel.
+STACK_ROOT = Path(str(resources.files("albrecon") / "stack"))
+TEMPLATE_PATH = STACK_ROOT / "template.yaml"
 
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_REGION = "us-east-1"

@@ -11,10 +11,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
-from .flowlog_format import FlowLogFormat
 from .reconcile import AlbDay, Status
 
-FLOW_PROBLEMS = (Status.NO_FLOW_LOG_FILES, Status.FLOW_LOG_FORMAT_MISMATCH)
+FLOW_PROBLEMS = (
+    Status.NO_FLOW_LOG_FILES,
+    Status.FLOW_LOG_FORMAT_MISMATCH,
+    Status.FLOW_LOG_LAYOUT_MISMATCH,
+    Status.FLOW_LOG_DAMAGED,
+)
+# Above this share of a folder's (or an ALB's) records of the day, damaged records make the bytes
+# unknown rather than slightly low: the ALBs get FLOW_LOG_DAMAGED instead of a number. Below it
+# they are excluded and counted (at most 0.1 % of the records: well inside any tolerance).
+DAMAGED_SHARE_LIMIT = 0.001
 CUR_PROBLEMS = (
     Status.NO_CUR_DATA,
     Status.NOT_A_CUR,
@@ -67,23 +75,78 @@ def no_flow_log_files(account: str, region: str, location: str) -> Problem:
     )
 
 
-def header_problem(
-    first_line: str, configured: FlowLogFormat, account: str, region: str, location: str
-) -> Problem | None:
-    """The text files' header line names their fields in order; FlowLogFormat must be the same."""
-    found = first_line.strip().split(" ")
-    if found == list(configured.fields):
-        return None
+def missing_fields_problem(
+    fields: Iterable[str],
+    missing: Iterable[str],
+    flow_log: str,
+    account: str,
+    region: str,
+    location: str | None = None,
+) -> Problem:
+    """A flow log whose format lacks fields the reconciliation needs: nothing of it can be counted."""
+    missing, fields = list(missing), list(fields)
+    who = f"flow log {flow_log or '(files not named by AWS)'}"
     return Problem(
         kind=Status.FLOW_LOG_FORMAT_MISMATCH.value,
         detail=(
-            f"the files' header line is '{' '.join(found)[:600]}' but FlowLogFormat has "
-            f"'{configured.header[:600]}'"
+            f"{who} records '{' '.join(fields)[:600]}', without {', '.join(missing)}"
+            if fields
+            else f"{who}'s egress records never carry {', '.join(missing)} (a format without it)"
+        )
+        + ": internet egress cannot be told apart",
+        fix=(
+            "create a flow log (for the ALBs' VPCs or subnets) whose format includes "
+            + " ".join(f"${{{f}}}" for f in missing)
+            + " (a flow log's format cannot be changed)"
         ),
-        fix="set FlowLogFormat to the flow log's own format string (the header line's fields, in order)",
         account=account,
         region=region,
         location=location,
+    )
+
+
+def layout_problem(account: str, region: str, location: str, found: str, fix: str) -> Problem:
+    return Problem(
+        kind=Status.FLOW_LOG_LAYOUT_MISMATCH.value,
+        detail=f"the night reads {location}, but {found}",
+        fix=fix,
+        account=account,
+        region=region,
+        location=location,
+    )
+
+
+def partial_coverage_problem(
+    account: str, region: str, hours: str, location: str | None, flow_log: str | None = None, albs: int = 0
+) -> Problem:
+    whose = f"flow log {flow_log}'s files" if flow_log else "the flow-log files"
+    return Problem(
+        kind=Status.PARTIAL_FLOW_LOG_COVERAGE.value,
+        detail=(
+            f"{whose} cover only part of the day while the ALBs' interfaces lived: no file for {hours} UTC"
+            + (f" ({albs} ALBs touched)" if albs else "")
+        ),
+        fix=(
+            "check the flow log's delivery for those hours (it was created, stopped or failing then); "
+            "the touched ALBs are reconciled again when the files are complete (re-run the date)"
+        ),
+        account=account,
+        region=region,
+        location=location,
+    )
+
+
+def damaged_problem(account: str, region: str, damaged: int, records: int, flow_logs: str) -> Problem:
+    return Problem(
+        kind=Status.FLOW_LOG_DAMAGED.value,
+        detail=(
+            f"{damaged} of the day's {damaged + records} flow-log records cannot be real (lines that do "
+            f"not parse, negative or impossible counts), in the files of {flow_logs or 'the folder'}: "
+            f"over {DAMAGED_SHARE_LIMIT:.1%}, the bytes are unknown"
+        ),
+        fix="check the flow-log files of the day (damaged in transfer or written by another tool?)",
+        account=account,
+        region=region,
     )
 
 

@@ -73,6 +73,7 @@ def alert(
     cur_covers_day: bool,
     console_url: str | None,
     problems: list[Mapping] | None = None,
+    flow_log_damage: list[Mapping] | None = None,
 ) -> dict:
     """Subject, body and attributes for the day's run-level problems first, then its alerted ALBs."""
     problems = problems or []
@@ -106,6 +107,18 @@ def alert(
             f"    {affected} ALBs are not compared because of it.",
             "",
         ]
+    below_limit = [d for d in flow_log_damage or [] if not d.get("over_limit")]
+    if below_limit:
+        lines += [
+            "Flow-log records that cannot be real (lines that do not parse, impossible values) were "
+            "excluded from the bytes and counted: "
+            + "; ".join(
+                f"account {d['account']} {d['region']}: {d['damaged_records']:,} of "
+                f"{d['damaged_records'] + d['records']:,}"
+                for d in below_limit[:MAX_PROBLEMS_LISTED]
+            ),
+            "",
+        ]
     lines += [
         f"{len(alerted)} of {len(results)} watched ALBs need attention. "
         "Flow GB = bytes of the ALB's ENIs to the internet in VPC Flow Logs / 2^30; "
@@ -129,6 +142,17 @@ def alert(
             lines.append(
                 f"    caveat: {r['skipdata_records']} SKIPDATA flow-log records - records were lost, "
                 "so flow GB is a lower bound"
+            )
+        if r.get("damaged_records"):
+            lines.append(
+                f"    caveat: {r['damaged_records']} flow-log records of its ENIs cannot be real and were "
+                "excluded, so flow GB may be low"
+            )
+        if r.get("flow_logs_not_counted"):
+            lines.append(
+                f"    caveat: its ENIs are recorded by more than one flow log: counted "
+                f"{r.get('flow_logs_counted') or '?'}, not counted {r['flow_logs_not_counted']} "
+                "(never summed)"
             )
         if r["eni_count"] == 0:
             lines.append(

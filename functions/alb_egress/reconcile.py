@@ -23,6 +23,9 @@ class Status(StrEnum):
     # Run-level problems (docs/DESIGN.md §3): the data cannot support a comparison; never blamed on the ALB.
     NO_FLOW_LOG_FILES = "NO_FLOW_LOG_FILES"
     FLOW_LOG_FORMAT_MISMATCH = "FLOW_LOG_FORMAT_MISMATCH"
+    FLOW_LOG_LAYOUT_MISMATCH = "FLOW_LOG_LAYOUT_MISMATCH"
+    PARTIAL_FLOW_LOG_COVERAGE = "PARTIAL_FLOW_LOG_COVERAGE"
+    FLOW_LOG_DAMAGED = "FLOW_LOG_DAMAGED"
     NO_CUR_DATA = "NO_CUR_DATA"
     CUR_WITHOUT_RESOURCE_IDS = "CUR_WITHOUT_RESOURCE_IDS"
     CUR_MONTHLY_GRANULARITY = "CUR_MONTHLY_GRANULARITY"
@@ -44,6 +47,9 @@ PROBLEM_STATUSES = frozenset(
         Status.CUR_IMPOSSIBLE_USAGE,
         Status.NO_FLOW_LOG_FILES,
         Status.FLOW_LOG_FORMAT_MISMATCH,
+        Status.FLOW_LOG_LAYOUT_MISMATCH,
+        Status.PARTIAL_FLOW_LOG_COVERAGE,
+        Status.FLOW_LOG_DAMAGED,
         Status.NO_CUR_DATA,
         Status.CUR_WITHOUT_RESOURCE_IDS,
         Status.CUR_MONTHLY_GRANULARITY,
@@ -91,6 +97,12 @@ class AlbDay:
     # the rate and the $ impact use it then ("net_unblended"), else the unblended cost
     cur_net_unblended_cost: float | None = None
     cost_basis: str = "unblended"
+    # flow-log records of the ALB's ENIs that cannot be real (lines that do not parse, impossible
+    # values): excluded from the bytes, counted here
+    damaged_records: int = 0
+    # more than one flow log recorded its ENIs: the one counted per ENI, and the others (never summed)
+    flow_logs_counted: str = ""
+    flow_logs_not_counted: str = ""
 
     @property
     def alerted(self) -> bool:

@@ -108,6 +108,21 @@ def column_definitions(columns: Iterable[tuple[str, str]]) -> SqlFragment:
     return SqlFragment(",\n  ".join(lines))
 
 
+_PATH_BOUND_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,62}/[A-Za-z0-9!_.*()/=-]{0,1024}\Z")
+
+
+def path_ranges(ranges: Iterable[tuple[str, str]], column: str = 'f."$path"') -> SqlFragment:
+    """``(c >= 'low' AND c < 'high') OR ...`` over Athena's ``"$path"``: ranges Trino's Hive
+    connector can prune files with. No range: TRUE (every file of the partitions)."""
+    clauses = []
+    for low, high in ranges:
+        for bound in (low, high):
+            if not isinstance(bound, str) or not _PATH_BOUND_RE.match(bound):
+                raise UnsafeSqlValue(f"not an S3 object key range bound: {str(bound)[:100]!r}")
+        clauses.append(f"({column} >= '{low}' AND {column} < '{high}')")
+    return SqlFragment("(" + "\n    OR ".join(clauses) + ")" if clauses else "TRUE")
+
+
 _HOUR_RE = re.compile(r"^(?:[01][0-9]|2[0-3])\Z")
 # CUR 2.0 delivery folders (<timestamp>-<execution id>), or "overwrite" for files in the period folder
 # - any name S3 can hold in one key segment, but ' and \ (no safe quoting in Athena's Hive DDL) and

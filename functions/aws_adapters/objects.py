@@ -62,6 +62,20 @@ def first_key(bucket: str, prefix: str, s3=None) -> str | None:
     return contents[0]["Key"] if contents else None
 
 
+def list_keys(bucket: str, prefix: str, s3=None) -> list[str]:
+    """Every object key under ``prefix`` (all pages), or none when the bucket does not exist."""
+    keys: list[str] = []
+    try:
+        pages = (s3 or client("s3")).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            keys += [item["Key"] for item in page.get("Contents") or []]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return []
+        raise
+    return keys
+
+
 def first_line(bucket: str, key: str, s3=None, head_bytes: int = 65_536) -> str:
     """The first line of an object, from a ranged Get of its first bytes (gzip members are
     decompressed as far as those bytes go)."""

@@ -78,7 +78,13 @@ class Dataset:
         self.write_enis(enis)
         record = self.run(statements.flow_log_egress_query(self.settings, self.spec.day))
         at = {name: i for i, (name, _) in enumerate(record.columns)}
-        return {row[0]: (row[at["egress_bytes"]], row[at["skipdata_records"]]) for row in record.rows}
+        sums: dict[str, tuple[int, int]] = {}
+        for row in record.rows:  # one row per ENI and flow log; other ENIs' rows have no ALB
+            if row[0] is None:
+                continue
+            egress, skipdata = sums.get(row[0], (0, 0))
+            sums[row[0]] = (egress + row[at["egress_bytes"]], skipdata + row[at["skipdata_records"]])
+        return sums
 
     def cur(self) -> dict[str, tuple[float, float]]:
         sql = statements.cur_usage_query(self.settings, self.spec.day)

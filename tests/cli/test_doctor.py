@@ -3,6 +3,7 @@ Exports, which moto lacks, through botocore Stubbers answering AWS's documented 
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from datetime import date
@@ -244,18 +245,50 @@ def _set(data, **parameters):
 
 def test_data_doctor_passes_on_good_data_and_exits_0(data, capsys):
     assert main(["doctor", "--data", str(data)]) == 0
-    assert "6 of 6 checks pass" in capsys.readouterr().out
+    assert "8 of 8 checks pass" in capsys.readouterr().out
+
+
+def _rewrite_flow_files(data, change):
+    for path in sorted((data / "s3").rglob("*.log.gz")):
+        with gzip.open(path, "rt") as handle:
+            lines = handle.read().splitlines()
+        with gzip.open(path, "wt") as handle:
+            handle.write("\n".join(change(lines)) + "\n")
+
+
+def test_data_doctor_names_a_format_without_the_fields_the_night_needs(data, capsys):
+    def drop_traffic_path(lines):
+        at = lines[0].split(" ").index("traffic-path")
+        return [" ".join(v for i, v in enumerate(line.split(" ")) if i != at) for line in lines]
+
+    _rewrite_flow_files(data, drop_traffic_path)
+    assert main(["doctor", "--data", str(data)]) == 1
+    out = capsys.readouterr().out
+    assert "✗ flow-log formats:" in out and "lacks traffic-path" in out and "${traffic-path}" in out
+
+
+def test_data_doctor_counts_damaged_lines_and_two_flow_logs(data, capsys):
+    def damage(lines):  # every other record's bytes are not a number
+        at = lines[0].split(" ").index("bytes")
+        rows = [line.split(" ") for line in lines[1:]]
+        for row in rows[::2]:
+            row[at] += "x"
+        return [lines[0]] + [" ".join(row) for row in rows]
+
+    _rewrite_flow_files(data, damage)
+    first = sorted((data / "s3").rglob("*.log.gz"))[0]
+    (first.parent / first.name.replace("fl-0a1b2c3d4e5f67890", "fl-0ffffeeeeddddcccc")).write_bytes(
+        first.read_bytes()
+    )
+    assert main(["doctor", "--data", str(data)]) == 1
+    out = capsys.readouterr().out
+    assert "✗ flow-log damage:" in out and "FLOW_LOG_DAMAGED" in out
+    assert "✓ flow logs per folder: 2 flow logs (fl-0a1b2c3d4e5f67890, fl-0ffffeeeeddddcccc)" in out
 
 
 @pytest.mark.parametrize(
     ("change", "failing"),
     [
-        (
-            {
-                "FlowLogFormat": "${version} ${interface-id} ${bytes} ${start} ${action} ${log-status} ${flow-direction} ${traffic-path}"
-            },
-            "flow-log header lines",
-        ),
         ({"FlowLogsPerHourPartition": "true"}, "flow-log layout"),
         ({"FlowLogsPrefix": "elsewhere"}, "flow-log files"),
         ({"CurReportName": "another-report"}, "CUR files"),

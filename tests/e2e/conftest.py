@@ -35,7 +35,7 @@ class Scenario:
 @pytest.fixture
 def scenario(tmp_path):
     def make(albs=None, **changes) -> Scenario:
-        spec = DatasetSpec(day=DAY, albs=albs or ALBS, records_per_day=8_000, **changes)
+        spec = DatasetSpec(day=DAY, albs=albs or ALBS, **({"records_per_day": 8_000} | changes))
         root = tmp_path / "data"
         return Scenario(root, generate(spec, root))
 

@@ -156,8 +156,9 @@ def write_flow_logs(root: Path, table: pa.Table) -> dict[str, int]:
         for line in lines:
             start = int(line["line_item_usage_start_date"].timestamp()) + 60
             size = round(line["line_item_usage_amount"] * GIB)
+            packets = max(1, -(-size // 1448))  # full TCP segments at the internet's 1,500-byte MTU
             records.setdefault(start - 60, []).append(
-                f"5 {ACCOUNT} {ENI} 10.0.1.23 {destination} 443 51000 6 10 {size} {start} {start + 60} "
+                f"5 {ACCOUNT} {ENI} 10.0.1.23 {destination} 443 51000 6 {packets} {size} {start} {start + 60} "
                 f"ACCEPT OK egress 8 {service}"
             )
     folder = (

@@ -7,8 +7,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alb_egress.diagnosis import apply_problems, header_problem, no_flow_log_files
-from alb_egress.flowlog_format import FlowLogFormat
+from alb_egress.diagnosis import apply_problems, missing_fields_problem, no_flow_log_files
 from alb_egress.identity import Scope
 from alb_egress.reconcile import PROBLEM_STATUSES, Thresholds, reconcile_day
 
@@ -39,9 +38,8 @@ def test_no_number_for_an_alb_whose_flow_logs_could_not_be_read(albs, broken, fo
         scope,
         Thresholds(),
     )
-    fmt = FlowLogFormat.parse(None)
     problems = [
-        header_problem("version bytes", fmt, a, r, "s3://b/k")
+        missing_fields_problem(("version", "bytes"), ("interface-id",), "fl-1", a, r, "s3://b/k")
         if format_mismatch
         else no_flow_log_files(a, r, "s3://b/")
         for a, r in broken

@@ -74,7 +74,11 @@ def test_alerts_carry_at_most_ten_message_attributes():
     assert len(attributes) <= 10
     assert attributes["mismatch"]["StringValue"] == "1"
     assert int(attributes["problems"]["StringValue"]) == len(
-        [s for s in Status if s.value.startswith(("NO_FLOW", "FLOW_", "NO_CUR", "NOT_A", "CUR_"))]
+        [
+            s
+            for s in Status
+            if s.value.startswith(("NO_FLOW", "FLOW_", "PARTIAL_FLOW", "NO_CUR", "NOT_A", "CUR_"))
+        ]
     )
 
 
