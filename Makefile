@@ -43,7 +43,7 @@ $(SAM): Makefile
 	touch $(SAM)
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 lint: install $(CHECKOV) $(SAM)
 	$(VENV)/bin/ruff check .

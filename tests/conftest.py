@@ -26,9 +26,33 @@ def local_aws():
         yield aws
 
 
+def pytest_sessionfinish(session):
+    """Under pytest-xdist each worker has its own ledger: it hands it to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        from albrecon.local import iam
+
+        workeroutput["iam"] = {
+            "known": {role: sorted(labels) for role, labels in iam.KNOWN_STATEMENTS.items()},
+            "needed": {role: sorted(labels) for role, labels in iam.LEDGER.needed.items()},
+        }
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
+def pytest_testnodedown(node, error):
+    from albrecon.local import iam
+
+    ledger = getattr(node, "workeroutput", {}).get("iam") or {}
+    for role, labels in ledger.get("known", {}).items():
+        iam.KNOWN_STATEMENTS[role].update(labels)
+    for role, labels in ledger.get("needed", {}).items():
+        iam.LEDGER.needed[role].update(labels)
+
+
 def pytest_terminal_summary(terminalreporter):
     """Least privilege, measured: the statements of each role that no call of this session needed
-    (the local IAM records which statements allowed which calls: albrecon/local/iam.py)."""
+    (the local IAM records which statements allowed which calls: albrecon/local/iam.py; with
+    pytest-xdist, the workers' ledgers merged)."""
     from albrecon.local import iam
 
     report = iam.unexercised_report()
