@@ -430,11 +430,10 @@ def _results_source(args: argparse.Namespace):  # -> albrecon.results.ResultsSou
 def _results_and_parameters(args: argparse.Namespace) -> tuple:
     """The results (local store or stack table) and the template parameters they were made with."""
     if args.data is not None:
+        from .local.data_layout import read_parameters
         from .local.store import LocalStore
 
-        parameters_file = args.data / "parameters.json"
-        parameters = json.loads(parameters_file.read_text()) if parameters_file.exists() else {}
-        return LocalStore.existing(args.data), parameters
+        return LocalStore.existing(args.data), read_parameters(args.data)
     stack = _stack(args)
     return stack.results, stack.parameters
 
@@ -465,8 +464,14 @@ def _doctor(args: argparse.Namespace) -> int:
     from . import doctor
 
     if args.data is not None:
-        parameters_file = args.data / "parameters.json"
-        parameters = json.loads(parameters_file.read_text()) if parameters_file.exists() else {}
+        from .local.data_layout import ParametersFileError, read_parameters
+        from .local.template import Template
+
+        try:
+            parameters = read_parameters(args.data, list(Template.load().parameters))
+        except ParametersFileError as problem:  # the checklist's first line, as `local` refuses it
+            print(doctor.report([doctor.Check("parameters", False, str(problem), "fix parameters.json")]))
+            return 1
         from .events import read_event_files
         from .local.data_layout import stack_account_and_region
 

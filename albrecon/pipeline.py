@@ -13,11 +13,12 @@ from typing import Any
 from aws_adapters.results_table import ResultsTable
 
 from .events import read_event_files
-from .local.data_layout import stack_account_and_region
+from .local.data_layout import read_parameters, stack_account_and_region
 from .local.execution import ExecutionReport
 from .local.replay import replay_events
 from .local.runtime import LocalAws
 from .local.store import LocalStore
+from .local.template import Template
 from .output import RESULT_FIELDS, results_table
 
 STATE_MACHINE = "ReconcileStateMachine"
@@ -95,8 +96,7 @@ class LocalPipeline:
         if not self.verbose:
             for noisy in ("moto", "botocore", "urllib3"):
                 logging.getLogger(noisy).setLevel(logging.CRITICAL)
-        parameters_file = self.data_dir / "parameters.json"
-        parameters = json.loads(parameters_file.read_text()) if parameters_file.exists() else {}
+        parameters = read_parameters(self.data_dir, list(Template.load().parameters))
         parameters.update(self.parameter_overrides)
         events_dir = self.data_dir / "events"
         self.events = read_event_files(events_dir) if events_dir.is_dir() else []

@@ -87,3 +87,43 @@ def stack_account_and_region(data_dir: Path, parameters: dict, events: list[dict
                 "the Accounts / Regions parameters"
             )
     return chosen[0], chosen[1]
+
+
+class ParametersFileError(ValueError):
+    """``parameters.json`` is not what the local stack can take; the message says what is."""
+
+
+PSEUDO_PARAMETERS = ("AWS::AccountId", "AWS::Region")
+
+
+def read_parameters(data_dir: Path, known: list[str] | None = None) -> dict[str, str]:
+    """``DIR/parameters.json`` (none: no parameters): a JSON object of template parameter names
+    (or AWS::AccountId / AWS::Region) to values. ``known``: the template's parameter names - a name
+    that is none of them is refused, with the nearest one suggested (a typo such as
+    ``TolerancePercnt`` must not silently leave the default in force)."""
+    import difflib
+    import json
+
+    path = data_dir / "parameters.json"
+    if not path.exists():
+        return {}
+    try:
+        values = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ParametersFileError(f"{path} is not JSON ({error})") from None
+    if not isinstance(values, dict):
+        raise ParametersFileError(
+            f'{path} must be a JSON object of parameter names to values, e.g. {{"TolerancePercent": "1"}}'
+        )
+    bad = [k for k, v in values.items() if not isinstance(v, str | int | float) or isinstance(v, bool)]
+    if bad:
+        raise ParametersFileError(f"{path}: the value of {bad[0]} must be a string or a number")
+    if known is not None:
+        names = [*known, *PSEUDO_PARAMETERS]
+        for name in sorted(set(values) - set(names)):
+            near = difflib.get_close_matches(name, names, n=1)
+            raise ParametersFileError(
+                f"{path}: {name} is not a template parameter"
+                + (f" - did you mean {near[0]}?" if near else "")
+            )
+    return {k: str(v) for k, v in values.items()}

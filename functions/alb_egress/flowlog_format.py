@@ -62,6 +62,9 @@ ALL_FIELDS_FORMAT = " ".join(f"${{{name}}}" for name in V5_FIELDS)
 REQUIRED_FIELDS = ("interface-id", "bytes", "start", "action", "log-status", "flow-direction", "traffic-path")
 
 _TOKEN_RE = re.compile(r"^\$\{([a-z0-9-]+)\}\Z")
+# how AWS names flow-log fields (lower case, hyphens): a header line's tokens of this form are field
+# names, even those this list does not know yet
+FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z")
 
 
 class InvalidFlowLogFormat(ValueError):
@@ -98,7 +101,8 @@ class FlowLogFormat:
     @property
     def columns(self) -> list[tuple[str, str]]:
         """(Athena column name, Athena type) in the file's order: hyphens become underscores."""
-        return [(column_name(f), FIELD_TYPES[f]) for f in self.fields]
+        # a field AWS added after this list (named in a file's header line) is read as a string
+        return [(column_name(f), FIELD_TYPES.get(f, "string")) for f in self.fields]
 
     @property
     def header(self) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from .flowlog_format import FIELD_TYPES, REQUIRED_FIELDS, FlowLogFormat
+from .flowlog_format import FIELD_NAME_RE, REQUIRED_FIELDS, FlowLogFormat
 
 FILE_NAME_RE = re.compile(
     r"(?P<account>\d{12})_vpcflowlogs_(?P<region>[a-z0-9-]+)_(?P<flow_log>fl-[0-9a-z]+)_"
@@ -81,8 +81,10 @@ class HeaderReading:
 def read_header(first_line: str, fallback: FlowLogFormat) -> HeaderReading:
     """A text file's first line: a header of known field names (the format), or a record (no
     header: FlowLogFormat says the order)."""
-    tokens = tuple(first_line.strip().split(" ")) if first_line.strip() else ()
-    if tokens and all(t in FIELD_TYPES for t in tokens) and len(set(tokens)) == len(tokens):
+    tokens = tuple(first_line.strip().split()) if first_line.strip() else ()
+    # field names (a record starts with a version number or an account id): fields AWS added
+    # after FIELD_TYPES are read as strings, not refused
+    if tokens and all(FIELD_NAME_RE.match(t) for t in tokens) and len(set(tokens)) == len(tokens):
         missing = tuple(f for f in REQUIRED_FIELDS if f not in tokens)
         fmt = None if missing else FlowLogFormat(fields=tokens)
         return HeaderReading(fmt=fmt, has_header=True, fields=tokens, missing=missing)
@@ -137,5 +139,7 @@ class FlowTableSpec:
     @classmethod
     def from_dict(cls, values: Mapping) -> FlowTableSpec:
         fields = tuple(str(values["format"]).split())
-        FlowLogFormat.parse(" ".join(f"${{{f}}}" for f in fields))  # validates every field name
+        bad = [f for f in fields if not FIELD_NAME_RE.match(f)]
+        if bad or not fields or len(set(fields)) != len(fields):
+            raise ValueError(f"not a flow-log format: {str(values['format'])[:120]!r}")
         return cls(fields=fields, header=bool(values.get("header", True)))

@@ -312,3 +312,24 @@ def test_data_doctor_finds_a_cur_without_resource_ids(tmp_path, capsys):
     assert main(["doctor", "--data", str(tmp_path)]) == 1
     assert "✗ CUR resource ids: " in capsys.readouterr().out
     shutil.rmtree(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            '{"TolerancePercnt": "5"}',
+            "TolerancePercnt is not a template parameter - did you mean TolerancePercent?",
+        ),
+        ("[1, 2]", "must be a JSON object of parameter names to values"),
+        ("{not json", "is not JSON"),
+        ('{"TolerancePercent": {"a": 1}}', "the value of TolerancePercent must be a string or a number"),
+    ],
+)
+def test_a_parameters_file_local_refuses_is_a_failed_check_naming_the_fix(data, capsys, text, said):
+    (data / "parameters.json").write_text(text)
+    assert main(["doctor", "--data", str(data)]) == 1
+    assert f"✗ parameters: {data / 'parameters.json'}" in capsys.readouterr().out
+    assert main(["local", "--data", str(data), "--date", "2026-11-20"]) != 0
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err

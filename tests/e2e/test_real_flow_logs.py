@@ -122,6 +122,22 @@ def test_files_in_another_order_than_flowlogformat_are_read_by_their_header(scen
     assert run.problems == []
 
 
+def test_a_field_aws_added_after_this_release_is_read_not_refused(scenario):
+    """A header naming a field this version does not know (AWS adds fields: v7, v8...): the
+    format is the header's, the new field a string column, the answer exact."""
+    data = scenario()
+    for path in flow_files(data.root):
+        header, rows = read_text(path)
+        at = header.index("bytes")
+        write_text(
+            path, [*header[:at], "flow-tag-id", *header[at:]], [[*r[:at], "tag-7", *r[at:]] for r in rows]
+        )
+    with data.pipeline() as pipeline:
+        run = pipeline.run(D)
+    assert_exact(run, data)
+    assert run.problems == []
+
+
 def test_a_format_without_traffic_path_is_named_and_blames_no_alb(scenario):
     data = scenario()
     fields = [f for f in V5_FIELDS if f != "traffic-path"]
