@@ -110,7 +110,7 @@ def handler(event: dict, context: object) -> dict:
     )
     problems += [p for p in (resource_ids, granularity, stopped) if p]
     problems += content
-    problems += flow_count_problems(flow, folder_gaps(survey, eni_rows, day))
+    problems += flow_count_problems(flow, folder_gaps(folder_coverage, eni_rows, day))
     results = reconcile_day(
         day,
         eni_counts,

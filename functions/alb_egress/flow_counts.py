@@ -289,10 +289,11 @@ def survey_coverage(
     return coverage, {k: frozenset(v) for k, v in folders.items()}
 
 
-def folder_gaps(survey: Mapping, enis: Iterable[list[str]], day: date) -> dict[tuple[str, str], set[int]]:
+def folder_gaps(
+    folders: Mapping[tuple[str, str], frozenset[int]], enis: Iterable[list[str]], day: date
+) -> dict[tuple[str, str], set[int]]:
     """Hours an account/region's ENIs lived with no file of any of its flow logs (Diagnose's
-    PARTIAL_FLOW_LOG_COVERAGE problems)."""
-    _, folders = survey_coverage(survey)
+    PARTIAL_FLOW_LOG_COVERAGE problems); ``folders``: survey_coverage's account/region hours."""
     gaps: dict[tuple[str, str], set[int]] = {}
     for row in enis:
         if len(row) >= 6 and (row[2], row[3]) in folders:
