@@ -47,7 +47,7 @@ $(SAM): Makefile
 # forking one - a lock another thread held stays held in the child (seen once: a child's SIGSEGV).
 FORKING_TESTS := tests/local/test_parallel_replay.py
 test: install
-	$(PY) -m pytest -n auto --dist loadfile --ignore=$(FORKING_TESTS)
+	$(PY) -m pytest -n auto --dist loadfile --ignore=$(FORKING_TESTS) --iam-every-statement
 	$(PY) -m pytest $(FORKING_TESTS)
 
 lint: install $(CHECKOV) $(SAM)

@@ -26,16 +26,46 @@ def local_aws():
         yield aws
 
 
+# Roles whose statements the suite may leave unexercised, and why (the IAM gate below).
+IAM_GATE_EXEMPT = {
+    "DoubleRole": "tests/fixtures/mini: the state-machine test stack's own roles, not the product's",
+    "EchoRole": "tests/fixtures/mini: as DoubleRole",
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--iam-every-statement",
+        action="store_true",
+        help="fail the session when a statement of the product's roles was needed by no call"
+        " (removing it would fail no test)",
+    )
+
+
 def pytest_sessionfinish(session):
-    """Under pytest-xdist each worker has its own ledger: it hands it to the controller."""
+    """Under pytest-xdist each worker has its own ledger: it hands it to the controller. The
+    controller (or a plain session) then applies the IAM gate when asked to (make test does)."""
+    from albrecon.local import iam
+
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
-        from albrecon.local import iam
-
         workeroutput["iam"] = {
             "known": {role: sorted(labels) for role, labels in iam.KNOWN_STATEMENTS.items()},
             "needed": {role: sorted(labels) for role, labels in iam.LEDGER.needed.items()},
         }
+        return
+    if session.config.getoption("--iam-every-statement") and session.exitstatus == 0:
+        session.config._iam_gate = _iam_gate_failures()
+        if session.config._iam_gate:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _iam_gate_failures() -> list[str]:
+    """Each statement of the product's roles was the only one allowing some call of the suite, so
+    removing any one of them fails that call, and the test that made it."""
+    from albrecon.local import iam
+
+    return [line for line in iam.unexercised_report() if line.split(":", 1)[0] not in IAM_GATE_EXEMPT]
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
@@ -56,7 +86,13 @@ def pytest_terminal_summary(terminalreporter):
     from albrecon.local import iam
 
     report = iam.unexercised_report()
-    if report:
+    if report and terminalreporter.config.getoption("--iam-every-statement"):
         terminalreporter.write_sep("-", "local IAM: role statements no call of this session needed")
         for line in report:
-            terminalreporter.write_line(line)
+            exempt = IAM_GATE_EXEMPT.get(line.split(":", 1)[0])
+            terminalreporter.write_line(f"{line}  (exempt: {exempt})" if exempt else line)
+    gate = getattr(terminalreporter.config, "_iam_gate", None)
+    if gate:
+        terminalreporter.write_sep(
+            "=", "IAM gate FAILED: a statement above would go unnoticed if removed", red=True
+        )

@@ -157,6 +157,10 @@ class AthenaEngine:
         # Athena reads the Glue catalog and S3 with the caller's credentials: each (action, ARN)
         # a query needs is passed here (the local IAM raises on a denied one; None: unchecked).
         self.authorize: Callable[[list[tuple[str, str]]], None] | None = None
+        # LakeFormationGrants=true: the data is governed by Lake Formation, and Athena reads a
+        # table's data with credentials it asks Lake Formation for, as the caller
+        # (lake-formation/latest/dg/access-control-underlying-data.html: lakeformation:GetDataAccess)
+        self.lake_formation_governed = False
         # the workgroup's BytesScannedCutoffPerQuery (None: no limit): Athena cancels a query
         # that would scan more
         self.bytes_scanned_cutoff: Callable[[str], int | None] = lambda workgroup: None
@@ -366,6 +370,8 @@ class AthenaEngine:
             with self._lock:
                 self._drop(statement, record.database)
         elif isinstance(statement, exp.Query):
+            if self.lake_formation_governed and statement.find(exp.Table) is not None:
+                self._needs([("lakeformation:GetDataAccess", "*")])
             self._select(statement, record)
         else:
             raise AthenaError("NOT_SUPPORTED", f"statement not supported here: {_first_line(sql)[:80]}")

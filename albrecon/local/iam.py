@@ -256,6 +256,26 @@ def acting_as(principal_arn: str | None) -> Iterator[None]:
         stack.pop()
 
 
+def _thread_start_as_its_starter(original_start: Callable[[threading.Thread], None]):
+    """Thread.start that runs the new thread as the principal of the thread starting it: a Lambda's
+    own thread pool (Diagnose lists and reads with 16 threads) calls AWS with the function's role,
+    as in AWS. Without it those calls would have no principal, as the harness's, and go unchecked."""
+
+    def start(thread: threading.Thread) -> None:
+        principal = current_principal()
+        if principal is not None:
+            run = thread.run
+
+            def run_as_starter() -> None:
+                with acting_as(principal):
+                    run()
+
+            thread.run = run_as_starter  # type: ignore[method-assign]
+        original_start(thread)
+
+    return start
+
+
 class ActingClient:
     """A client whose every call is made as ``principal_arn`` (Step Functions' integrations call
     AWS with the execution role's credentials)."""
@@ -435,6 +455,22 @@ class Authorizer:
     ledger: Ledger = field(default_factory=lambda: LEDGER)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    # what AWS delivers on a role's behalf and drops, without failing anything, when the role may
+    # not: a function's logs and traces, a state machine's traces (principal, action, resource)
+    lost_telemetry: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def deliver_telemetry(self, principal: str | None, needs: list[tuple[str, str]]) -> None:
+        """Lambda writes a function's logs and X-Ray segments with its execution role, Step Functions
+        a state machine's traces with its role: a denial loses them silently on AWS, so here it is
+        recorded in ``lost_telemetry``, never raised; the check marks the statement needed."""
+        if principal is None or not self.enabled:
+            return
+        for need in needs:
+            try:
+                self.check(principal, [need])
+            except AccessDenied as denied:
+                self.lost_telemetry.append((principal, denied.action, denied.resource))
+
     def assumed_role(self, arn: str, access_key_id: str) -> None:
         """Credentials of ``arn`` were handed out: calls with them act as that role, which has the
         member stack's policies when the member stack creates a role of that name (else none)."""
@@ -539,6 +575,14 @@ def check_needs(needs: list[tuple[str, str]], principal: str | None = None) -> N
     _ACTIVE[-1][0].check(principal, needs)
 
 
+def deliver_telemetry(needs: list[tuple[str, str]], principal: str | None = None) -> None:
+    """Telemetry AWS sends as ``principal`` (default: this thread's), checked by the innermost
+    enforced() block without ever failing the caller (Authorizer.deliver_telemetry)."""
+    principal = principal or current_principal()
+    if _ACTIVE:
+        _ACTIVE[-1][0].deliver_telemetry(principal, needs)
+
+
 def _context_of(ctx: CallContext, principal: str) -> CallContext:
     account = principal.split(":")[4] if principal.count(":") >= 5 else ""
     if account and account != ctx.account:  # a role acts in its own account (a member's, when assumed)
@@ -574,7 +618,12 @@ def enforced(authorizer: Authorizer, context: Callable[[str], CallContext]) -> I
 
     _ACTIVE.append((authorizer, context))
     try:
-        with mock.patch.object(BaseClient, "_make_api_call", make_api_call):
+        with (
+            mock.patch.object(BaseClient, "_make_api_call", make_api_call),
+            mock.patch.object(
+                threading.Thread, "start", _thread_start_as_its_starter(threading.Thread.start)
+            ),
+        ):
             yield
     finally:
         _ACTIVE.remove((authorizer, context))

@@ -66,6 +66,19 @@ class LocalFunction:
     timeout: int
     stdout: list[str] = field(default_factory=list)  # what the handler printed: EMF metrics, prints
     role_arn: str | None = None  # the execution role its AWS calls are made as (iam.py)
+    log_group_arn: str = ""  # where Lambda writes what the function logs, as its role
+    tracing: bool = False  # Tracing: Active - Lambda sends X-Ray segments as its role
+
+    def telemetry_needs(self) -> list[tuple[str, str]]:
+        """What Lambda does with the execution role at each invocation besides the handler's calls
+        (AWSLambdaBasicExecutionRole's and AWSXrayWriteOnlyAccess's reason to be)."""
+        needs = [
+            ("logs:CreateLogStream", f"{self.log_group_arn}:log-stream:local"),
+            ("logs:PutLogEvents", f"{self.log_group_arn}:log-stream:local"),
+        ]
+        if self.tracing:
+            needs += [("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")]
+        return needs
 
     def metrics(self) -> list[dict]:
         """The CloudWatch embedded-metric-format documents the function printed."""
@@ -86,6 +99,7 @@ class LocalFunction:
                 raise FunctionError(type(error).__name__, str(error)) from error
             finally:
                 self.stdout.extend(printed.getvalue().splitlines())
+                iam.deliver_telemetry(self.telemetry_needs())
         return json.loads(json.dumps(result, default=str)) if result is not None else None
 
 
@@ -137,6 +151,7 @@ def functions_from_template(template: Template, resolver: Resolver) -> dict[str,
             resolver.resolve(resource.get("Properties", {}).get("Environment", {}).get("Variables", {}))
         )
         name = resolver.refs.get(logical_id, logical_id)
+        log_group = resolver.resolve(props.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}")
         functions[logical_id] = LocalFunction(
             logical_id=logical_id,
             name=name,
@@ -146,6 +161,8 @@ def functions_from_template(template: Template, resolver: Resolver) -> dict[str,
             environment={k: str(v) for k, v in env.items()},
             memory=int(props.get("MemorySize", 128)),
             timeout=int(props.get("Timeout", 3)),
+            log_group_arn=f"arn:aws:logs:{resolver.region}:{resolver.account}:log-group:{log_group}",
+            tracing=props.get("Tracing") == "Active",
         )
     return functions
 

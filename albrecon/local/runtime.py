@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
@@ -26,7 +29,7 @@ from alb_egress.settings import BUCKET_RE
 from . import hooks, iam
 from .athena import AthenaEngine
 from .execution import ExecutionReport, run_execution
-from .lambdas import LocalFunction, functions_from_template
+from .lambdas import FunctionError, LocalFunction, functions_from_template
 from .template import LOCAL_ACCOUNT, LOCAL_REGION, Resolver, Template, TemplateError
 
 STACK_NAME = "albrecon-local"
@@ -55,6 +58,19 @@ _DYNAMODB_CREATE_KEYS = (
     "BillingMode",
     "SSESpecification",
     "StreamSpecification",
+)
+
+
+# step-functions/latest/dg/cw-logs.html, "IAM policies for logging to CloudWatch Logs"
+STATE_MACHINE_LOG_DELIVERY = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
 )
 
 
@@ -107,6 +123,7 @@ class LocalAws:
         self.athena.region, self.athena.account = self.region, self.account
         self.athena.authorize = iam.check_needs
         self.athena.bytes_scanned_cutoff = self._bytes_scanned_cutoff
+        self.athena.lake_formation_governed = self.resolver.parameters.get("LakeFormationGrants") == "true"
         self.retry_clock = hooks.RetryClock(
             scale=self.retry_delay_scale, timeout_scale=self.timeout_scale, wait_scale=self.wait_scale
         )
@@ -213,6 +230,8 @@ class LocalAws:
             self._provision_state_machine(logical_id, resource.get("Properties", {}))
         roles = iam.roles_of(self.translated, self.resolver, STACK_NAME)
         self.authorizer.roles = {role.arn: role for role in roles.values()}
+        for logical_id, resource in self.template.of_type("AWS::Serverless::StateMachine").items():
+            self._check_state_machine_role(logical_id, resource.get("Properties", {}))
         member_template = self.template.path.parent / "member" / "template.yaml"
         if member_template.is_file():
             self.authorizer.member_roles = iam.member_roles(
@@ -302,6 +321,18 @@ class LocalAws:
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
 
+    def _provision_AWS_Logs_LogGroup(self, logical_id: str, props: dict) -> None:
+        """Only its name and ARN: where the functions' logs go, which their roles must allow."""
+        name = (
+            self.resolver.resolve(props["LogGroupName"])
+            if "LogGroupName" in props
+            else self._physical_name(logical_id)
+        )
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = (
+            f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}:*"
+        )
+
     def _provision_AWS_Glue_Database(self, logical_id: str, props: dict) -> None:
         name = self.resolver.resolve(props["DatabaseInput"]["Name"])
         self.athena.databases.add(name.lower())
@@ -337,9 +368,125 @@ class LocalAws:
         self.resolver.refs[logical_id] = arn
         self.resolver.attributes[(logical_id, "Name")] = name
 
+    def _check_state_machine_role(self, logical_id: str, props: dict) -> None:
+        """What Step Functions checks of the role when the state machine is created: with a
+        LoggingConfiguration, the log-delivery actions (without them CreateStateMachine fails, so
+        the deploy does); with tracing, the X-Ray writes (their lack only loses the traces)."""
+        role = self._role_arn_of(logical_id)
+        if role is None or not self.enforce_iam:
+            return
+        if props.get("Logging", {}).get("Destinations"):
+            try:
+                self.authorizer.check(role, [(action, "*") for action in STATE_MACHINE_LOG_DELIVERY])
+            except iam.AccessDenied as denied:
+                raise TemplateError(
+                    f"{logical_id}: CreateStateMachine fails (AccessDeniedException): the state machine"
+                    f" IAM role is not authorized to access the log destination ({denied})"
+                ) from None
+        if props.get("Tracing", {}).get("Enabled"):
+            self.authorizer.deliver_telemetry(
+                role, [("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")]
+            )
+
     # ------------------------------------------------------------------ use
     def invoke(self, logical_id: str, event: Any) -> Any:
         return self.functions[logical_id].invoke(event)
+
+    def _translated_value(self, value: Any) -> Any:
+        """A Ref/GetAtt of the translated template, including what SAM generated (roles)."""
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            name, attribute = value["Fn::GetAtt"]
+            if attribute == "Arn" and name in self.functions:
+                return self.functions[name].arn
+            if attribute == "Arn" and name in self._role_arns:
+                return self._role_arns[name]
+        if isinstance(value, dict) and value.get("Ref") in self.state_machines:
+            return self.state_machines[value["Ref"]]
+        if isinstance(value, dict) and value.get("Ref") in self.functions:
+            return self.functions[value["Ref"]].name
+        return self.resolver.resolve(value)
+
+    def invoke_async(self, logical_id: str, event: Any) -> Any:
+        """Lambda's asynchronous invoke (Event): the function runs, is retried as its
+        EventInvokeConfig says (MaximumRetryAttempts, default 2), and after the last failure Lambda
+        sends the invocation record to the OnFailure destination - as the function's execution role
+        (lambda/latest/dg/invocation-async-retain-records.html), which must therefore allow it."""
+        function = self.functions[logical_id]
+        config = next(
+            (
+                r["Properties"]
+                for r in self.translated["Resources"].values()
+                if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+                and r["Properties"]["FunctionName"] == {"Ref": logical_id}
+            ),
+            {},
+        )
+        attempts = 1 + int(config.get("MaximumRetryAttempts", 2))
+        for _attempt in range(attempts):
+            try:
+                return function.invoke(event)
+            except FunctionError as error:
+                failure = error
+        destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination is not None:
+            record = {
+                "version": "1.0",
+                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "requestContext": {
+                    "requestId": str(uuid.uuid4()),
+                    "functionArn": f"{function.arn}:$LATEST",
+                    "condition": "RetriesExhausted",
+                    "approximateInvokeCount": attempts,
+                },
+                "requestPayload": event,
+                "responseContext": {
+                    "statusCode": 200,
+                    "executedVersion": "$LATEST",
+                    "functionError": "Unhandled",
+                },
+                "responsePayload": failure.payload(),
+            }
+            arn = self._translated_value(destination)
+            queue_url = self.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
+            with iam.acting_as(function.role_arn):
+                self.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
+        return None
+
+    def fire_schedule(self, logical_id: str) -> None:
+        """One firing of an EventBridge Scheduler schedule, as Scheduler makes it: the target call
+        as the schedule's role (a Lambda target asynchronously), and, when the call is refused,
+        the event to the schedule's dead-letter queue as that role too
+        (scheduler/latest/UserGuide/configuring-schedule-dlq.html)."""
+        target = self.translated["Resources"][logical_id]["Properties"]["Target"]
+        role, arn = self._translated_value(target["RoleArn"]), self._translated_value(target["Arn"])
+        payload = json.loads(target.get("Input") or "{}")
+        try:
+            with iam.acting_as(role):
+                if ":function:" in arn:
+                    iam.check_needs([("lambda:InvokeFunction", arn)])
+                    function = next(lid for lid, f in self.functions.items() if f.arn == arn)
+                else:
+                    self.client("stepfunctions").start_execution(
+                        stateMachineArn=arn, input=json.dumps(payload)
+                    )
+                    return
+        except (ClientError, iam.AccessDenied) as refused:
+            dead_letters = target.get("DeadLetterConfig", {}).get("Arn")
+            if dead_letters is None:
+                raise
+            url = self.client("sqs").get_queue_url(
+                QueueName=self._translated_value(dead_letters).rsplit(":", 1)[-1]
+            )
+            with iam.acting_as(role):
+                self.client("sqs").send_message(
+                    QueueUrl=url["QueueUrl"],
+                    MessageBody=json.dumps(payload),
+                    MessageAttributes={
+                        "ERROR_CODE": {"DataType": "String", "StringValue": type(refused).__name__}
+                    },
+                )
+            return
+        self.invoke_async(function, payload)
 
     def start_execution(
         self,

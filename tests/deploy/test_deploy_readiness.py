@@ -373,7 +373,7 @@ def test_member_stack_forwards_exactly_what_the_recorder_listens_to(translated):
     forward = member["Resources"]["ForwardElbEniEvents"]["Properties"]
     rules = resources_of_type(translated, "AWS::Events::Rule")
     on_bus = [r for r in rules.values() if r["Properties"].get("EventBusName") == {"Ref": "CentralEventBus"}]
-    [recorder_rule] = on_bus
+    [recorder_rule] = [r for r in on_bus if r["Properties"]["EventPattern"]["source"] == ["aws.ec2"]]
     assert recorder_rule["Properties"]["EventPattern"] == forward["EventPattern"]
     assert forward["Targets"][0]["Arn"] == {"Ref": "MainEventBusArn"}
     policy = translated["Resources"]["CentralEventBusPolicy"]
@@ -390,6 +390,76 @@ def test_member_stack_forwards_exactly_what_the_recorder_listens_to(translated):
     assert policy_doc["PolicyDocument"]["Statement"][0]["Action"] == "ec2:DescribeNetworkInterfaces"
     discovery = _allowed(translated["Resources"]["EniDiscoveryFunctionRole"])
     assert "sts:assumerole" in discovery
+
+
+def _eni_call(name: str, **changes: object) -> dict:
+    """A fixture event as EventBridge delivers it, with some caller fields changed or removed
+    (a value None removes the field; ``invokedBy`` and ``sessionIssuer`` live in userIdentity)."""
+    from .conftest import REPO
+
+    event = json.loads((REPO / "tests" / "fixtures" / "events" / f"{name}.json").read_text())
+    identity = event["detail"]["userIdentity"]
+    for field, value in changes.items():
+        where = {"invokedBy": identity, "sessionIssuer": identity["sessionContext"]}.get(
+            field, event["detail"]
+        )
+        if value is None:
+            where.pop(field, None)
+        else:
+            where[field] = value
+    return event
+
+
+@pytest.mark.parametrize(
+    ("event", "recorded"),
+    [
+        (_eni_call("create_alb_eni"), True),
+        (_eni_call("delete_alb_eni"), True),
+        # each field alone is enough: a change of AWS's in one of them still matches
+        (_eni_call("delete_alb_eni", sourceIPAddress="AWS Internal", invokedBy=None), True),
+        (_eni_call("delete_alb_eni", sourceIPAddress="AWS Internal", sessionIssuer=None), True),
+        (_eni_call("create_alb_eni", sourceIPAddress="10.0.0.1", invokedBy=None), True),
+        # someone else's ENI calls (a user's, Lambda's): none of the three says ELB
+        (
+            _eni_call(
+                "delete_alb_eni",
+                sourceIPAddress="203.0.113.9",
+                userAgent="aws-cli/2.15",
+                invokedBy=None,
+                sessionIssuer={"type": "Role", "userName": "Admin"},
+            ),
+            False,
+        ),
+        (
+            _eni_call(
+                "create_alb_eni",
+                sourceIPAddress="lambda.amazonaws.com",
+                invokedBy="lambda.amazonaws.com",
+                sessionIssuer={"type": "Role", "userName": "AWSServiceRoleForLambda"},
+            ),
+            False,
+        ),
+    ],
+)
+def test_the_eni_rules_match_elbs_calls_by_any_documented_caller_field(translated, event, recorded):
+    """Item 10 of issue 20: no AWS page states ELB's calls' sourceIPAddress, so the rules (the main
+    stack's two and the member stack's) match it, userIdentity.invokedBy or the service-linked
+    role's name (docs/DESIGN.md §2). Evaluated by moto's EventBridge pattern matcher."""
+    from cfn_tools import load_yaml
+    from moto.events.models import EventPattern
+
+    from .conftest import REPO
+
+    member = json.loads(json.dumps(load_yaml((REPO / "member" / "template.yaml").read_text())))
+    patterns = [member["Resources"]["ForwardElbEniEvents"]["Properties"]["EventPattern"]]
+    patterns += [
+        r["Properties"]["EventPattern"]
+        for r in resources_of_type(translated, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.ec2"]
+    ]
+    assert len(patterns) == 3
+    for pattern in patterns:
+        assert EventPattern.load(json.dumps(pattern)).matches_event(event) is recorded
 
 
 # ---------------------------------------------------------------- security posture

@@ -450,3 +450,20 @@ def test_dynamodb_throttling_while_finding_the_enis_is_retried_and_exact(scenari
     for result in run.results:
         assert result["flow_log_bytes"] == truth[result["load_balancer"]]["flow_log_bytes"]
         assert result["eni_count"] == len(truth[result["load_balancer"]]["eni_ids"])
+
+
+def test_a_lake_formation_governed_catalog_needs_athenas_data_access_permission(scenario):
+    """LakeFormationGrants=true: Athena reads the tables' data with credentials it gets from Lake
+    Formation as the caller (lakeformation:GetDataAccess); the night is exact with the template's
+    role, and fails naming the permission without it."""
+    data = scenario()
+    with data.pipeline(LakeFormationGrants="true") as pipeline:
+        assert pipeline.run(D).report.status == "SUCCEEDED"
+        machine = pipeline.aws.role("ReconcileStateMachine")
+        machine.statements = [
+            s for s in machine.statements if s.body.get("Action") != "lakeformation:GetDataAccess"
+        ]
+        failed = pipeline.run(D)
+    assert failed.report.status == "FAILED"
+    [alert] = failed.alerts
+    assert "lakeformation:GetDataAccess" in alert["message"]

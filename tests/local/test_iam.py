@@ -170,3 +170,144 @@ def test_the_nightly_schedule_starts_the_night_as_its_own_role(local_aws):
     # the night it started runs to its end here (stopping it would leave moto's branch threads
     # failing after the test)
     assert local_aws.execution_ends.wait(started["executionArn"], 120)
+
+
+# ------------------------------------------------------------------ what AWS does as a role
+def _without_label(role: iam.Role, label: str) -> list[iam.Statement]:
+    kept = [s for s in role.statements if s.label != label]
+    assert len(kept) == len(role.statements) - 1, f"{role.logical_id} has no statement {label}"
+    return kept
+
+
+def test_functions_deliver_their_logs_and_traces_as_their_roles(local_aws, event):
+    """Lambda writes a function's logs and X-Ray segments with its execution role. Without the
+    permission the invocation still succeeds on AWS - and its logs are gone: the local stack records
+    that loss instead of failing (and the suite's IAM gate fails on any loss)."""
+    authorizer = local_aws.authorizer
+    assert local_aws.invoke("EniRecorderFunction", event("create_alb_eni"))["outcome"]
+    assert authorizer.lost_telemetry == []
+    role = local_aws.role("EniRecorderFunction")
+    role.statements = _without_label(role, "AWSLambdaBasicExecutionRole#0")
+    assert local_aws.invoke("EniRecorderFunction", event("delete_alb_eni"))["outcome"]
+    lost = {action for principal, action, _ in authorizer.lost_telemetry if principal == role.arn}
+    assert lost == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    role.statements = _without_label(role, "AWSXrayWriteOnlyAccess#0")
+    local_aws.invoke("EniRecorderFunction", event("delete_alb_eni"))
+    assert {a for _, a, _ in authorizer.lost_telemetry} >= {"xray:PutTraceSegments", "logs:PutLogEvents"}
+
+
+def test_a_state_machine_role_without_log_delivery_cannot_be_created(local_aws):
+    """Step Functions refuses CreateStateMachine with a LoggingConfiguration its role cannot
+    deliver (step-functions/latest/dg/cw-logs.html): the first deploy would fail."""
+    from albrecon.local.template import TemplateError
+
+    machine = local_aws.role("ReconcileStateMachine")
+    [delivery] = [s for s in machine.statements if "logs:CreateLogDelivery" in str(s.body.get("Action"))]
+    props = local_aws.template.resources["ReconcileStateMachine"]["Properties"]
+    local_aws._check_state_machine_role("ReconcileStateMachine", props)  # as deployed: created
+    machine.statements = _without_label(machine, delivery.label)
+    with pytest.raises(TemplateError, match="not authorized to access the log destination"):
+        local_aws._check_state_machine_role("ReconcileStateMachine", props)
+
+
+def test_the_daily_healing_schedule_invokes_discovery_as_its_own_role(local_aws):
+    """Scheduler invokes the discovery function (asynchronously) as the role SAM gives the schedule."""
+    healing = local_aws.role("EniDiscoveryFunctionDailyHealingRole")
+    discovery = local_aws.functions["EniDiscoveryFunction"]
+
+    def discoveries() -> int:
+        return sum("Discovery_targets" in document for document in discovery.metrics())
+
+    local_aws.fire_schedule("EniDiscoveryFunctionDailyHealing")
+    assert discoveries() == 1
+    healing.statements = []
+    with pytest.raises(iam.AccessDenied, match="lambda:InvokeFunction"):  # no dead-letter queue
+        local_aws.fire_schedule("EniDiscoveryFunctionDailyHealing")
+    assert discoveries() == 1
+
+
+def _dead_letters(aws, queue_logical_id: str) -> list[dict]:
+    import json
+
+    sqs = aws.client("sqs")
+    answer = sqs.receive_message(QueueUrl=aws.ref(queue_logical_id), MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
+
+
+def test_a_discovery_that_keeps_failing_is_kept_in_the_dead_letter_queue(local_aws):
+    """Lambda's asynchronous invoke retries twice, then sends the invocation record to the OnFailure
+    destination as the function's role (the policy SAM generates for the destination)."""
+    local_aws.faults.fail("dynamodb", "Query", "InternalServerError", on_calls=range(1, 100))
+    local_aws.invoke_async("EniDiscoveryFunction", {"source": "albrecon.daily-discovery"})
+    [record] = _dead_letters(local_aws, "EniEventsDeadLetterQueue")
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestPayload"] == {"source": "albrecon.daily-discovery"}
+    role = local_aws.role("EniDiscoveryFunction")
+    role.statements = _without_label(role, "EniDiscoveryFunctionEventInvokeConfigOnFailureSQSPolicy#0")
+    with pytest.raises(ClientError) as denied:  # on AWS: the record is dropped
+        local_aws.invoke_async("EniDiscoveryFunction", {"source": "albrecon.daily-discovery"})
+    assert "sqs:SendMessage" in str(denied.value)
+
+
+def test_with_a_kms_key_every_sender_to_an_encrypted_queue_or_topic_has_the_key(event):
+    """KmsKeyArn encrypts the dead-letter queues and the alert topic: the recorder parking an event,
+    Lambda keeping a failed discovery, Scheduler keeping a refused night and the state machine
+    publishing an alert each send as a role that needs the key - each removal fails here."""
+    from albrecon.local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/0b7d4a3e-1111-4222-8333-944455556666"
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS | {"KmsKeyArn": key}) as aws:
+        kms_statement = {
+            logical_id: next(
+                s.label
+                for s in aws.role(logical_id).statements
+                if f"'{key}'" in str(s.body) or s.body.get("Resource") == key
+            )
+            for logical_id in (
+                "EniRecorderFunction",
+                "EniDiscoveryFunction",
+                "NightlyScheduleRole",
+                "ReconcileStateMachine",
+            )
+        }
+
+        def park_malformed() -> None:
+            assert aws.invoke("EniRecorderFunction", event("malformed_event_time"))["outcome"] == "malformed"
+
+        def keep_failed_discovery() -> None:
+            aws.faults.faults.clear()
+            aws.faults.fail("dynamodb", "Query", "InternalServerError", on_calls=range(1, 10_000))
+            aws.invoke_async("EniDiscoveryFunction", {})
+
+        def keep_refused_night() -> None:
+            nightly = aws.role("NightlyScheduleRole")
+            saved = nightly.statements
+            nightly.statements = [
+                s for s in saved if "states:StartExecution" not in str(s.body.get("Action"))
+            ]
+            try:
+                aws.fire_schedule("ReconcileStateMachineNightly")
+            finally:
+                nightly.statements = saved
+
+        def publish_alert() -> None:
+            with iam.acting_as(aws.role("ReconcileStateMachine").arn):
+                aws.client("sns").publish(TopicArn=aws.ref("AlertTopic"), Message="m", Subject="s")
+
+        sends = {
+            "EniRecorderFunction": park_malformed,
+            "EniDiscoveryFunction": keep_failed_discovery,
+            "NightlyScheduleRole": keep_refused_night,
+            "ReconcileStateMachine": publish_alert,
+        }
+        for send in sends.values():
+            send()
+        assert len(_dead_letters(aws, "EniEventsDeadLetterQueue")) == 2
+        assert len(_dead_letters(aws, "ScheduleDeadLetterQueue")) == 1
+        for logical_id, send in sends.items():
+            role = aws.role(logical_id)
+            role.statements = _without_label(role, kms_statement[logical_id])
+            with pytest.raises((ClientError, FunctionError)) as denied:
+                send()
+            assert "kms:GenerateDataKey" in str(denied.value), logical_id
