@@ -53,7 +53,10 @@ def handler(event: dict, context: object) -> dict:
         }
         for result in comparison["results"]
     ]
-    removed = ResultsTable(os.environ["RESULTS_TABLE"]).replace_day(day, items)
+    # the execution names the write: a retried Persist keeps the old day until the commit
+    removed = ResultsTable(os.environ["RESULTS_TABLE"]).replace_day(
+        day, items, generation=event.get("execution_id")
+    )
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AlbEgressReconciliation")
     for result in comparison["results"]:
         for name, key, unit in _PER_ALB_METRICS:

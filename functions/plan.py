@@ -15,7 +15,7 @@ from alb_egress.cur_delivery import DeliveryChoice, latest_delivery
 from alb_egress.diagnosis import cur_delivery_problem
 from alb_egress.flowlog_survey import FlowTableSpec
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
-from alb_egress.plan import plan_day
+from alb_egress.plan import InvalidReconcileInput, plan_day
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
 from aws_adapters import objects
@@ -38,7 +38,11 @@ def handler(event: dict, context: object) -> dict:
         table = FlowTableSpec.from_dict(event["table"])
         return {"statement": statements.create_flow_logs_table(settings, table)}
     count_run_event("RunHeartbeat")  # NoRunAlarm: a run started (bad input or not)
-    plan = plan_day(event.get("input"), event.get("execution_start", ""), settings.reconcile_lag_days)
+    try:
+        plan = plan_day(event.get("input"), event.get("execution_start", ""), settings.reconcile_lag_days)
+    except InvalidReconcileInput:
+        count_run_event("RefusedRuns")  # UncaughtFailureAlarm: this FAILED execution was not lost
+        raise
     choices = _cur_deliveries(settings, plan.day) if settings.cur_format == "cur2" else {}
     deliveries = {period: choice.delivery for period, choice in choices.items()}
     problems = [

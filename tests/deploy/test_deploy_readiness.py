@@ -345,9 +345,35 @@ def test_run_alarms_watch_single_per_stack_metrics(translated):
     assert alarms["TimedOutRunAlarm"]["Properties"]["MetricName"] == "ExecutionsTimedOut"
     # a failure no Catch sees (States.DataLimitExceeded, States.Runtime) e-mails nothing itself
     uncaught = alarms["UncaughtFailureAlarm"]["Properties"]
-    assert uncaught["Namespace"] == "AWS/States" and uncaught["MetricName"] == "ExecutionsFailed"
-    assert uncaught["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "ReconcileStateMachine"}}]
     assert uncaught["AlarmActions"] == [{"Ref": "AlertTopic"}]
+    stats = {m["Id"]: m["MetricStat"]["Metric"] for m in uncaught["Metrics"] if "MetricStat" in m}
+    assert (
+        stats["failed"]["Namespace"] == "AWS/States" and stats["failed"]["MetricName"] == "ExecutionsFailed"
+    )
+    assert stats["failed"]["Dimensions"] == [
+        {"Name": "StateMachineArn", "Value": {"Ref": "ReconcileStateMachine"}}
+    ]
+    for metric in ("FailedRuns", "RefusedRuns"):  # what DescribeFailure's and Plan's points carry
+        [custom] = [m for m in stats.values() if m["MetricName"] == metric]
+        assert custom["Dimensions"] == alarms["FailedRunAlarm"]["Properties"]["Dimensions"]
+    [expression] = [m for m in uncaught["Metrics"] if "Expression" in m]
+    assert expression["ReturnData"] and not any(
+        m["ReturnData"] for m in uncaught["Metrics"] if m is not expression
+    )
+
+    def unreported(points: dict[str, int]) -> float:  # the expression, as CloudWatch evaluates it
+        names = {i: points.get(m["MetricName"]) for i, m in stats.items()}
+        python = re.sub(r"FILL\((\w+), 0\)", r"(\1 or 0)", expression["Expression"])
+        return eval(python, {}, names)  # the template's own expression, over numbers
+
+    alarmed = {  # one hour's points: (ExecutionsFailed, FailedRuns, RefusedRuns) -> alarm?
+        "a DataLimitExceeded": ({"ExecutionsFailed": 1}, True),
+        "a caught failure, e-mailed": ({"ExecutionsFailed": 1, "FailedRuns": 1}, False),
+        "an operator's typo": ({"ExecutionsFailed": 1, "RefusedRuns": 1}, False),
+        "a typo and a DataLimitExceeded": ({"ExecutionsFailed": 2, "RefusedRuns": 1}, True),
+    }
+    for case, (points, expected) in alarmed.items():
+        assert (unreported(points) >= uncaught["Threshold"]) is expected, case
     backfill = translated["Resources"]["EniInventoryBackfill"]
     assert backfill["Properties"]["ServiceToken"]["Fn::GetAtt"][0] == "EniDiscoveryFunction"
 

@@ -377,7 +377,10 @@ def test_run_metrics_for_the_alarms(scenario):
         pipeline.run(None, execution_input={"date": "yesterday"})
         heartbeats = _run_metric_points(pipeline, "PlanFunction", "RunHeartbeat")
         failed_runs = _run_metric_points(pipeline, "NotifyFunction", "FailedRuns")
+        refused = _run_metric_points(pipeline, "PlanFunction", "RefusedRuns")
     assert len(heartbeats) == 2 and failed_runs == []
+    # UncaughtFailureAlarm subtracts it from ExecutionsFailed: a typo is not a lost failure
+    assert len(refused) == 1 and refused[0]["Stack"] == "alb-egress-reconciliation-local"
 
 
 def test_a_query_cancelled_by_the_bytes_scanned_cutoff_is_alerted_with_the_reason(scenario):
@@ -467,3 +470,26 @@ def test_a_lake_formation_governed_catalog_needs_athenas_data_access_permission(
     assert failed.report.status == "FAILED"
     [alert] = failed.alerts
     assert "lakeformation:GetDataAccess" in alert["message"]
+
+
+def test_a_rerun_whose_persist_fails_leaves_the_stored_day_as_it_was(scenario):
+    """Persist writes the new day beside the old and commits it last: a failure at the commit (the
+    new items all written) ends in the failure e-mail, and the day still reads as the first run
+    stored it - every ALB, the first run's execution - until a later run replaces it whole."""
+    data = scenario()
+    with data.pipeline() as pipeline:
+        first = pipeline.run(D)
+        assert first.report.status == "SUCCEEDED" and first.results
+        puts = pipeline.aws.faults.calls[("dynamodb", "PutItem")]
+        assert pipeline.store is None  # (with a local store, the harness's copy of it comes first)
+        pipeline.aws.faults.fail(  # Persist's commit, its retries by the SDK
+            "dynamodb", "PutItem", "ValidationException", on_calls=range(puts + 1, puts + 50)
+        )
+        failed = pipeline.run(D)
+        pipeline.aws.faults.faults.clear()
+        third = pipeline.run(D)
+    assert failed.report.status == "FAILED" and "Persist" in failed.alerts[0]["subject"]
+    assert failed.results == first.results
+    assert {r["execution_arn"] for r in failed.results} == {first.report.execution_arn}
+    assert {r["execution_arn"] for r in third.results} == {third.report.execution_arn}
+    assert len(third.results) == len(first.results)
