@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from alb_egress.discovery import created_from_interface, discovery_targets
-from alb_egress.identity import InvalidIdentifier
+from alb_egress.identity import ACCOUNT_RE, REGION_RE, InvalidIdentifier
 from alb_egress.settings import settings_from_environment
 from aws_adapters.ec2_interfaces import elb_network_interfaces
 from aws_adapters.inventory_table import InventoryTable
@@ -29,14 +29,18 @@ metrics = Metrics()
 
 
 @tracer.capture_method
-def discover() -> dict[str, int]:
+def discover(only: tuple[str, str] | None = None) -> dict[str, int]:
     """Lists the ELB ENIs of every in-scope account and region (other accounts through the member
-    stack's role) into the inventory. An account or region it cannot reach is counted and logged;
-    the others are still discovered."""
+    stack's role) into the inventory - or of ``only`` that one. An account or region it cannot
+    reach is counted and logged; the others are still discovered."""
     settings = settings_from_environment(os.environ)
     table = InventoryTable(os.environ["INVENTORY_TABLE"])
-    seen = {(r.account_id, r.region) for r in table.records_alive_on(datetime.now(UTC).date())}
-    targets = discovery_targets(settings.scope, settings.account_id, settings.region, seen)
+    if only is not None:
+        targets = [only]
+    else:
+        seen = {(r.account_id, r.region) for r in table.records_alive_on(datetime.now(UTC).date())}
+        seen |= table.member_stacks()
+        targets = discovery_targets(settings.scope, settings.account_id, settings.region, seen)
     counts = {k: 0 for k in ("targets", "unreachable", "seen", "written", "kept_event_data")}
     counts |= {"unknown_created_time": 0, "invalid": 0}
     for account, region in targets:
@@ -80,7 +84,34 @@ def handler(event: dict, context: object) -> dict | None:
     if "RequestType" in event and "ResponseURL" in event:
         _answer_cloudformation(event, context)
         return None
+    if "member_stack" in event:
+        return _member_stack_deployed(event["member_stack"])
     return discover()
+
+
+def _member_stack_deployed(member: object) -> dict[str, object]:
+    """A member stack reached CREATE_COMPLETE or UPDATE_COMPLETE (forwarded to the central bus,
+    the account and region being EventBridge's own fields of the event): remember it, so that a
+    ``*`` scope discovers it daily, and discover its ALB ENIs now - the deploy-time backfill ran
+    before the StackSet existed. Its read-only role may not exist yet (it is created in one
+    region's instance): that target is then counted unreachable and the daily run retries it."""
+    settings = settings_from_environment(os.environ)
+    account = member.get("account") if isinstance(member, dict) else None
+    region = member.get("region") if isinstance(member, dict) else None
+    if not (isinstance(account, str) and ACCOUNT_RE.match(account)) or not (
+        isinstance(region, str) and REGION_RE.match(region)
+    ):
+        logger.warning(
+            "member stack event refused: not an account and region", extra={"member": str(member)[:200]}
+        )
+        return {"refused": "not an account and region"}
+    if not settings.scope.includes(account, region):
+        logger.info("member stack outside the scope", extra={"account": account, "region": region})
+        return {"outside_scope": 1}
+    InventoryTable(os.environ["INVENTORY_TABLE"]).register_member_stack(
+        account, region, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    return discover(only=(account, region))
 
 
 def _answer_cloudformation(event: dict, context: object) -> None:

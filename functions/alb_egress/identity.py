@@ -157,6 +157,12 @@ class Scope:
             names=WatchList.parse(names),
         )
 
+    def includes(self, account: str, region: str) -> bool:
+        """Whether ALBs of that account and region can be in scope (names aside)."""
+        return (self.accounts is None or account in self.accounts) and (
+            self.regions is None or region in self.regions
+        )
+
     def covers(self, arn: str) -> bool:
         """Whether the load balancer of ``arn`` is reconciled; anything not an ALB ARN is not."""
         try:

@@ -34,6 +34,7 @@ _DAY_ATTRIBUTES = (
     "created_at_known",
 )
 ORPHAN_TTL_SECONDS = 30 * 24 * 3600
+MEMBER_STACK_TYPE = "member-stack"  # the index's partition of member-stack registrations
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
 
@@ -160,3 +161,41 @@ class InventoryTable:
         for page in self._dynamodb.get_paginator("scan").paginate(TableName=self.table_name):
             items.extend({k: _deserialize(v) for k, v in item.items()} for item in page.get("Items", []))
         return sorted(items, key=lambda item: item["eni_id"])
+
+    # ------------------------------------------------------------------ member stacks
+    def register_member_stack(self, account: str, region: str, deployed_at: str) -> None:
+        """Remembers that a member stack runs in ``account``/``region`` (its CloudFormation
+        completion was forwarded): ``*`` scopes then discover it every day, ALB events or not.
+        An item of its own type in the index, so no night's ENI query ever reads it."""
+        self._dynamodb.update_item(
+            TableName=self.table_name,
+            Key={"eni_id": {"S": f"{MEMBER_STACK_TYPE}#{account}#{region}"}},
+            UpdateExpression=(
+                "SET load_balancer_type = :type, active_until = :far_future, account_id = :account,"
+                " #region = :region, last_deployed_at = :at,"
+                " first_deployed_at = if_not_exists(first_deployed_at, :at)"
+            ),
+            ExpressionAttributeNames={"#region": "region"},
+            ExpressionAttributeValues={
+                ":type": {"S": MEMBER_STACK_TYPE},
+                ":far_future": {"S": FAR_FUTURE},
+                ":account": {"S": account},
+                ":region": {"S": region},
+                ":at": {"S": deployed_at},
+            },
+        )
+
+    def member_stacks(self) -> set[tuple[str, str]]:
+        """Every (account, region) a member stack was seen deployed in."""
+        found = set()
+        pages = self._dynamodb.get_paginator("query").paginate(
+            TableName=self.table_name,
+            IndexName=ACTIVE_INDEX,
+            KeyConditionExpression="load_balancer_type = :type",
+            ProjectionExpression="account_id, #region",
+            ExpressionAttributeNames={"#region": "region"},
+            ExpressionAttributeValues={":type": {"S": MEMBER_STACK_TYPE}},
+        )
+        for page in pages:
+            found.update((item["account_id"]["S"], item["region"]["S"]) for item in page.get("Items", []))
+        return found

@@ -488,6 +488,69 @@ def test_the_eni_rules_match_elbs_calls_by_any_documented_caller_field(translate
         assert EventPattern.load(json.dumps(pattern)).matches_event(event) is recorded
 
 
+def _stack_status_event(stack_id: str, status: str) -> dict:
+    """cloudformation/latest/userguide/event-detail-stack-status-change.html's example, for a
+    StackSet instance in a member account."""
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "CloudFormation Stack Status Change",
+        "source": "aws.cloudformation",
+        "account": "210987654321",
+        "time": "2017-12-22T18:43:48Z",
+        "region": "eu-west-1",
+        "resources": [stack_id],
+        "detail": {
+            "stack-id": stack_id,
+            "status-details": {"status": status, "status-reason": ""},
+            "client-request-token": "",
+        },
+    }
+
+
+def test_a_member_stacks_completion_reaches_discovery_as_its_account_and_region(translated):
+    """Issue 20 item 9: the member stack forwards its own CREATE/UPDATE_COMPLETE to the main bus,
+    where a rule hands discovery the event's account and region (the shape eni_discovery reads)."""
+    from cfn_tools import load_yaml
+    from moto.events.models import EventPattern
+
+    from .conftest import REPO
+
+    member = json.loads(json.dumps(load_yaml((REPO / "member" / "template.yaml").read_text())))
+    forward = member["Resources"]["ForwardStackCompletion"]["Properties"]
+    own = "arn:aws:cloudformation:eu-west-1:210987654321:stack/StackSet-albrecon-member-1/0a1b2c3d"
+    pattern = json.loads(
+        json.dumps(forward["EventPattern"]).replace('{"Ref": "AWS::StackId"}', json.dumps(own))
+    )
+    matcher = EventPattern.load(json.dumps(pattern))
+    assert matcher.matches_event(_stack_status_event(own, "CREATE_COMPLETE"))
+    assert matcher.matches_event(_stack_status_event(own, "UPDATE_COMPLETE"))
+    assert not matcher.matches_event(_stack_status_event(own, "ROLLBACK_COMPLETE"))
+    assert not matcher.matches_event(_stack_status_event(own.replace("member-1", "other"), "CREATE_COMPLETE"))
+    assert forward["Targets"][0]["Arn"] == {"Ref": "MainEventBusArn"}
+    dead_letters = member["Resources"]["ForwardingDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]
+    assert {"Fn::GetAtt": ["ForwardStackCompletion", "Arn"]} in dead_letters["Statement"][0]["Condition"][
+        "ArnEquals"
+    ]["aws:SourceArn"]
+
+    [rule] = [
+        r
+        for r in resources_of_type(translated, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.cloudformation"]
+    ]
+    assert rule["Properties"]["EventBusName"] == {"Ref": "CentralEventBus"}
+    event = _stack_status_event(own, "CREATE_COMPLETE")
+    assert EventPattern.load(json.dumps(rule["Properties"]["EventPattern"])).matches_event(event)
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["EniDiscoveryFunction", "Arn"]}
+    transformer = target["InputTransformer"]
+    text = transformer["InputTemplate"]
+    for name, path in transformer["InputPathsMap"].items():  # a top-level path: $.account, $.region
+        text = text.replace(f"<{name}>", event[path.removeprefix("$.")])
+    assert json.loads(text) == {"member_stack": {"account": "210987654321", "region": "eu-west-1"}}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["EniEventsDeadLetterQueue", "Arn"]}}
+
+
 # ---------------------------------------------------------------- security posture
 def test_every_queue_is_encrypted_and_the_results_bucket_versioned(translated):
     """Including the queues SAM would generate (the schedule's dead letters are our own queue):

@@ -181,3 +181,62 @@ def test_an_unreachable_member_is_counted_and_the_others_still_discovered(organi
     counts = organization_aws.invoke("EniDiscoveryFunction", {"source": "albrecon.daily-discovery"})
     assert counts["unreachable"] == 2 and counts["targets"] == 4  # the member's two regions
     assert own in inventory(organization_aws)
+
+
+@pytest.fixture
+def wildcard_organization_aws():
+    """Accounts=* / Regions=*: discovery knows only the accounts and regions it has seen."""
+    from albrecon.local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
+
+    with LocalAws(
+        parameters=PLACEHOLDER_PARAMETERS | {"Accounts": "*", "Regions": "*"},
+        function_env={"POWERTOOLS_LOG_LEVEL": "ERROR"},
+    ) as aws:
+        yield aws
+
+
+def _member_stack_event(account: str, region: str) -> dict:
+    """What the main stack's rule gives discovery (its InputTransformer over the forwarded
+    CloudFormation Stack Status Change: tests/deploy pins the transformer)."""
+    return {"member_stack": {"account": account, "region": region}}
+
+
+def test_a_new_member_stack_is_discovered_at_once_and_every_day_after(wildcard_organization_aws):
+    """The deploy-time backfill ran before the StackSet existed, and a member's stable ALBs send
+    no event: without the member stack's own completion, Accounts=* would never discover them."""
+    aws = wildcard_organization_aws
+    dublin = member_eni(aws, "eu-west-1", "ELB app/web/0123456789abcdef")
+    daily = {"source": "albrecon.daily-discovery"}
+    assert aws.invoke("EniDiscoveryFunction", daily)["targets"] == 1  # only the stack's own
+    assert dublin not in inventory(aws)
+    counts = aws.invoke("EniDiscoveryFunction", _member_stack_event(MEMBER, "eu-west-1"))
+    assert counts["targets"] == 1 and counts["written"] == 1
+    assert inventory(aws)[dublin]["account_id"] == MEMBER
+    later = member_eni(aws, "eu-west-1", "ELB app/api/89abcdef01234567")
+    # the daily run now covers the member's account and region (and, `*` being a product of the
+    # two, the stack's own region in the member account and the member's region in its own)
+    counts = aws.invoke("EniDiscoveryFunction", daily)
+    assert counts["targets"] == 4 and later in inventory(aws)
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        {"account": "21098765432\n", "region": "eu-west-1"},
+        {"account": MEMBER, "region": "eu-west-1'; DROP"},
+        {"account": None, "region": "eu-west-1"},
+        "210987654321/eu-west-1",
+    ],
+)
+def test_a_member_stack_event_that_is_not_an_account_and_region_is_refused(wildcard_organization_aws, member):
+    aws = wildcard_organization_aws
+    assert aws.invoke("EniDiscoveryFunction", {"member_stack": member}) == {
+        "refused": "not an account and region"
+    }
+    assert inventory(aws) == {}
+
+
+def test_a_member_stack_outside_the_scope_is_not_registered(organization_aws):
+    counts = organization_aws.invoke("EniDiscoveryFunction", _member_stack_event("333333333333", "eu-west-1"))
+    assert counts == {"outside_scope": 1}
+    assert inventory(organization_aws) == {}
