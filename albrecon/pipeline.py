@@ -103,16 +103,22 @@ class LocalPipeline:
         account, region = stack_account_and_region(self.data_dir, parameters, self.events)
         parameters.update({"AWS::AccountId": account, "AWS::Region": region})
         quiet = {} if self.verbose else {"POWERTOOLS_LOG_LEVEL": "ERROR"}
-        self.aws = LocalAws(
-            parameters=parameters,
-            data_dir=self.data_dir,
-            function_env=quiet,
-            retry_delay_scale=self.retry_delay_scale,
-            timeout_scale=self.timeout_scale,
-        ).__enter__()
+        if self.keep_history:  # first: a store that cannot be used (or is in use) ends nothing half-done
+            self.store = LocalStore(self.data_dir)
         try:
-            if self.keep_history:
-                self.store = LocalStore(self.data_dir)
+            self.aws = LocalAws(
+                parameters=parameters,
+                data_dir=self.data_dir,
+                function_env=quiet,
+                retry_delay_scale=self.retry_delay_scale,
+                timeout_scale=self.timeout_scale,
+            ).__enter__()
+        except BaseException:
+            if self.store is not None:
+                self.store.close()
+            raise
+        try:
+            if self.store is not None:
                 self.aws.put_table_items("EniInventoryTable", self.store.inventory_items())
             self._replay_events()
         except BaseException:

@@ -17,6 +17,20 @@ def event():
     return load_event
 
 
+@pytest.fixture(autouse=True)
+def _no_telemetry_lost(request):
+    """AWS drops a function's logs or traces, silently, when its role may not write them: any test
+    during which the local stack recorded such a loss fails (unless it strips the permission on
+    purpose), so a missing AWSLambdaBasicExecutionRole or X-Ray statement fails the suite."""
+    from albrecon.local import iam
+
+    before = len(iam.LOST_TELEMETRY)
+    yield
+    lost = iam.LOST_TELEMETRY[before:]
+    if lost and request.node.get_closest_marker("loses_telemetry") is None:
+        pytest.fail(f"AWS would have lost telemetry (role may not deliver it): {sorted(set(lost))[:5]}")
+
+
 @pytest.fixture
 def local_aws():
     """The in-process AWS built from template.yaml (moto + in-process Lambdas)."""

@@ -205,9 +205,16 @@ def roles_of(translated: dict, resolver: Resolver, stack_name: str) -> dict[str,
                 raise LocalIamNotModelled(f"{logical_id}: managed policy {managed} is not known locally")
             for index, body in enumerate(MANAGED_POLICIES[managed]):
                 statements.append(Statement(f"{managed.rsplit('/', 1)[-1]}#{index}", body))
-        roles[logical_id] = Role(logical_id, arn, statements)
         KNOWN_STATEMENTS[logical_id].update(s.label for s in statements)
+        dropped = os.environ.get(DROP_STATEMENT_VARIABLE, "")
+        statements = [s for s in statements if f"{logical_id}:{s.label}" != dropped]
+        roles[logical_id] = Role(logical_id, arn, statements)
     return roles
+
+
+# "<role logical id>:<statement label>": the local stack is built without that one statement
+# (benchmarks/iam_mutations.py removes each statement in turn and runs the suite against it)
+DROP_STATEMENT_VARIABLE = "ALBRECON_IAM_DROP_STATEMENT"
 
 
 def _listed_statements(document: dict) -> list[dict]:
@@ -431,6 +438,8 @@ class Ledger:
 
 LEDGER = Ledger()  # the whole process's: tests/conftest.py reports it at the end of the session
 KNOWN_STATEMENTS: dict[str, set[str]] = defaultdict(set)  # role -> every statement label seen
+# every stack's lost logs and traces, in order: tests/conftest.py fails a test that lost any
+LOST_TELEMETRY: list[tuple[str, str, str]] = []
 
 
 def unexercised_report(ledger: Ledger = LEDGER) -> list[str]:
@@ -470,6 +479,7 @@ class Authorizer:
                 self.check(principal, [need])
             except AccessDenied as denied:
                 self.lost_telemetry.append((principal, denied.action, denied.resource))
+                LOST_TELEMETRY.append((principal, denied.action, denied.resource))
 
     def assumed_role(self, arn: str, access_key_id: str) -> None:
         """Credentials of ``arn`` were handed out: calls with them act as that role, which has the

@@ -51,15 +51,85 @@ CREATE TABLE IF NOT EXISTS received_events (event_key TEXT PRIMARY KEY);
 """
 
 
-class LocalStore:
-    """Results (the `ResultsSource` interface of albrecon.results), inventory and received events."""
+LOCK_FILE = "lock"
 
-    def __init__(self, data_dir: Path) -> None:
+
+class StoreError(ValueError):
+    """The store cannot be used as it is: said in one line, before any run starts."""
+
+
+def _columns(db: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]  # our own table names
+
+
+class LocalStore:
+    """Results (the `ResultsSource` interface of albrecon.results), inventory and received events.
+
+    One process at a time per data directory (an exclusive lock on ``.albrecon/lock``): two runs
+    each write back their whole inventory, so the later would drop the earlier's updates - and
+    events it marked received would never be replayed again."""
+
+    def __init__(self, data_dir: Path, writer: bool = True) -> None:
         folder = Path(data_dir) / STORE_FOLDER
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create {folder}: {error.strerror}") from None
         self.path = folder / STORE_FILE
-        self._db = sqlite3.connect(self.path)
-        self._db.executescript(_SCHEMA)
+        self._lock = self._locked(folder / LOCK_FILE) if writer else None
+        try:
+            self._db = sqlite3.connect(self.path)
+            self._check(writer)
+        except sqlite3.DatabaseError as error:
+            self.close()
+            raise StoreError(
+                f"{self.path} cannot be used ({error}): move it away to start a new history"
+                " (it is an SQLite file; `sqlite3` can read what is left of it)"
+            ) from None
+        except StoreError:
+            self.close()
+            raise
+
+    @staticmethod
+    def _locked(path: Path):
+        import fcntl
+        import os
+
+        handle = open(path, "a+")  # noqa: SIM115 - held open for the store's life: the lock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StoreError(
+                f"{path.parent.parent} is in use by another albrecon run (pid {holder}): wait for it"
+                " to end - two runs on one data directory would lose each other's inventory updates"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        return handle
+
+    def _check(self, writer: bool) -> None:
+        """Every problem the store could end a run with, found before the run: not an SQLite file
+        (corrupt, truncated), tables of another layout, a file or folder it cannot write."""
+        existing = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        expected = {"results": [*_RESULT_COLUMNS, "item"]}
+        for table, columns in expected.items():
+            found = _columns(self._db, table) if table in existing else columns
+            if found != columns:
+                raise StoreError(
+                    f"{self.path} holds a {table} table of another release ({', '.join(found)}):"
+                    " move it away to start a new history"
+                )
+        if writer:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")  # takes the write lock: fails now if it cannot
+                self._db.executescript(_SCHEMA)  # commits
+            except sqlite3.OperationalError as error:
+                raise StoreError(f"{self.path} cannot be written ({error}): check its permissions") from None
 
     @classmethod
     def existing(cls, data_dir: Path) -> LocalStore:
@@ -69,10 +139,15 @@ class LocalStore:
                 f"no local results in {data_dir}: reconcile days first, "
                 f"e.g. `albrecon local --data {data_dir} --from YYYY-MM-DD --to YYYY-MM-DD`"
             )
-        return cls(data_dir)
+        return cls(data_dir, writer=False)
 
     def close(self) -> None:
-        self._db.close()
+        if getattr(self, "_db", None) is not None:
+            self._db.close()
+            self._db = None
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
 
     # ------------------------------------------------------------------ results
     def _items(self, sql: str, *arguments: str) -> list[dict]:

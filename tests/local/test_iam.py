@@ -179,6 +179,7 @@ def _without_label(role: iam.Role, label: str) -> list[iam.Statement]:
     return kept
 
 
+@pytest.mark.loses_telemetry
 def test_functions_deliver_their_logs_and_traces_as_their_roles(local_aws, event):
     """Lambda writes a function's logs and X-Ray segments with its execution role. Without the
     permission the invocation still succeeds on AWS - and its logs are gone: the local stack records
