@@ -113,7 +113,7 @@ def _replay_in_parts(
     for events_of_part, enis in zip(parts[1:], enis_of_parts[1:], strict=True):
         receiving, sending = context.Pipe(duplex=False)
         child = context.Process(
-            target=_replay_part_in_child, args=(aws, events_of_part, enis, sending), daemon=True
+            target=_replay_part_in_child, args=(aws, events_of_part, enis, sending, os.getpid()), daemon=True
         )
         with warnings.catch_warnings():
             # Python 3.12+ warns of forking a process with threads (DuckDB's); a part touches only
@@ -153,7 +153,21 @@ def _replay_in_parts(
     return dict(outcomes)
 
 
-def _replay_part_in_child(aws: LocalAws, events: list[dict], enis: set[str], sending) -> None:
+def _die_with_parent(parent: int) -> None:
+    """The kernel kills this worker when the process that forked it dies (Linux's
+    PR_SET_PDEATHSIG): after a `kill -9` of the run, a worker would otherwise replay on and then
+    block for ever writing its answer to a pipe it also holds the reading end of."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the call: nobody is waiting for this part
+        os._exit(1)
+
+
+def _replay_part_in_child(aws: LocalAws, events: list[dict], enis: set[str], sending, parent: int) -> None:
+    _die_with_parent(parent)
     try:
         recorder = aws.functions[RECORDER]
         printed_before = len(recorder.stdout)

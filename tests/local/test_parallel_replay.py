@@ -89,3 +89,77 @@ def test_a_failure_in_a_worker_process_is_raised_not_lost(monkeypatch):
         with pytest.raises(RuntimeError, match="disk gone"):
             replay.replay_events(aws, events(), processes=2)
         monkeypatch.setattr(aws, "table_items", original)
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from albrecon.local import replay
+from albrecon.local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
+sys.path.insert(0, sys.argv[1])
+from test_parallel_replay import events
+
+parent = os.getpid()
+replayed = replay._replay
+
+
+def slow_in_workers(aws, part):  # a worker still replaying when its run is killed
+    if os.getpid() != parent:
+        time.sleep(300)
+    return replayed(aws, part)
+
+
+replay._replay = slow_in_workers
+replay.PARALLEL_FROM_EVENTS = 1
+with LocalAws(parameters=PLACEHOLDER_PARAMETERS, function_env={"POWERTOOLS_LOG_LEVEL": "ERROR"}) as aws:
+    print("replaying", flush=True)
+    replay.replay_events(aws, events(), None, 3)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    from pathlib import Path
+
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"  # a zombie (no init reaps it in a container) is dead
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="forks only on Linux")
+def test_a_run_killed_with_sigkill_leaves_no_replaying_worker_behind():
+    """`kill -9` of a run during the parallel replay: its workers die with it (they used to replay
+    on and then block for ever, ~160 MB each)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    run = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN_SCRIPT, str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert run.stdout.readline().strip() == "replaying"
+        deadline = time.monotonic() + 60
+        while len(workers := _children(run.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers) == 2, workers
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        run.kill()
