@@ -11,6 +11,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from alb_egress.identity import ACCOUNT_RE, REGION_RE, parse_eni_description
 from alb_egress.timeutil import parse_day
@@ -405,6 +406,10 @@ def _history(args: argparse.Namespace) -> int:
 
     source = _results_source(args)
     until = parse_day(args.to_date) if args.to_date else None
+    if until is None and hasattr(source, "stored_days"):
+        # a local store's days are a dataset's, not the calendar's: the window ends at its last
+        stored = source.stored_days()
+        until = parse_day(stored[1]) if stored else None
     items = history(source, args.alb, args.days, until)
     if args.json:
         print(json.dumps(items, indent=2, default=str))
@@ -529,10 +534,37 @@ def _writable_output(out: Path, force: bool) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a mistyped verb or option (Python 3.14's suggest_on_error,
+    for the Pythons before it)."""
+
+    def error(self, message: str) -> NoReturn:
+        import difflib
+        import re
+
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            offered = [c.strip(" '") for c in choice.group(2).split(",")]
+            close = difflib.get_close_matches(choice.group(1), offered, n=1)
+            message += f": did you mean {close[0]!r}?" if close else ""
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if unknown:
+            parsers = [self] + [
+                sub
+                for action in self._actions
+                if isinstance(action, argparse._SubParsersAction)
+                for sub in action.choices.values()
+            ]
+            options = sorted({o for p in parsers for action in p._actions for o in action.option_strings})
+            close = difflib.get_close_matches(unknown.group(1).split("=")[0], options, n=1)
+            message += f" (did you mean {close[0]}?)" if close else ""
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="albrecon", description=__doc__)
+    parser = _Parser(prog="albrecon", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     replay = commands.add_parser(
         "replay", help="replay CloudTrail ENI events through the recorder (embedded)"
@@ -643,7 +675,11 @@ def build_parser() -> argparse.ArgumentParser:
     hist = commands.add_parser("history", help="the stored results")
     hist.add_argument("--alb", help="one ALB's name")
     hist.add_argument("--days", type=int, default=30)
-    hist.add_argument("--to", dest="to_date", help="last UTC day of the window (default: today)")
+    hist.add_argument(
+        "--to",
+        dest="to_date",
+        help="last UTC day of the window (default: today; with --data, the last stored day)",
+    )
     hist.add_argument("--data", type=Path, help="a local data directory's results instead of a stack")
     shape = hist.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true")

@@ -118,7 +118,10 @@ def test_history_and_report_read_the_local_store(dataset, capsys, tmp_path):
         ("2026-04-01", "MISMATCH"),
         ("2026-04-02", "MISMATCH"),
     ]
-    code, out, _ = _cli(capsys, "history", "--data", str(data), "--days", "3")  # up to today: nothing
+    # without --to, a local store's window ends at its last stored day (a dataset's, not today)
+    code, out, _ = _cli(capsys, "history", "--data", str(data), "--days", "3", "--json", "--alb", "api")
+    assert code == 0 and json.loads(out) == items
+    code, out, _ = _cli(capsys, "history", "--data", str(data), "--to", "2026-01-10", "--days", "3")
     assert code == 0 and "stored: 2026-03-30 to 2026-04-02" in out
     page = tmp_path / "r.html"
     code, out, _ = _cli(
@@ -193,3 +196,19 @@ def test_version():
     with pytest.raises(SystemExit) as shown:
         main(["--version"])
     assert shown.value.code == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["hsitory"], "did you mean 'history'?"),
+        (["backfil", "--from", "2026-01-01"], "did you mean 'backfill'?"),
+        (["history", "--dayz", "3"], "(did you mean --days?)"),
+    ],
+)
+def test_a_mistyped_verb_or_option_gets_the_nearest_one(capsys, argv, suggestion):
+    from albrecon.cli import main
+
+    with pytest.raises(SystemExit) as refused:
+        main(argv)
+    assert refused.value.code == 2 and suggestion in capsys.readouterr().err
