@@ -143,11 +143,13 @@ def _print_run(run, as_json: bool) -> None:
     if as_json:
         print(json.dumps(run.as_json(), indent=2))
         return
+    from .pipeline import local_message
+
     print(format_table(run))
     for alert in run.alerts:
         print()
         print(f"ALERT published to the topic - subject: {alert['subject']}")
-        print(alert["message"])
+        print(local_message(alert["message"]))
 
 
 # Set by `entry`, whose os._exit ends the process right after main(): what a run built (moto's

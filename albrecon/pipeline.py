@@ -56,13 +56,21 @@ class DayRun:
             "date": self.date,
             "execution_status": self.report.status,
             "results": [{k: r.get(k) for k in RESULT_FIELDS} for r in self.results],
-            "alerts": [{"subject": a["subject"], "message": a["message"]} for a in self.alerts],
+            "alerts": [
+                {"subject": a["subject"], "message": local_message(a["message"])} for a in self.alerts
+            ],
             "problems": self.problems,
             "flow_log_damage": self.flow_log_damage,
         }
         if self.report.status != "SUCCEEDED":  # docs/DESIGN.md §5: why, without --verbose
             shape |= {"error": self.report.error, "cause": self.report.cause}
         return shape
+
+
+def local_message(message: str) -> str:
+    """An alert as the local run shows it: the e-mail AWS would send, without its link to the
+    execution in the Step Functions console - a local execution exists in no console."""
+    return "\n".join(line for line in message.splitlines() if not line.startswith("Execution: https://"))
 
 
 @dataclass
