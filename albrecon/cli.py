@@ -342,6 +342,11 @@ def _run(args: argparse.Namespace) -> int:
     description = follow(stack, arn, show, poll=args.poll)
     print(f"\nexecution {description['status']}")
     output = json.loads(description.get("output") or "{}")
+    if output.get("status") == "SCOPE_MATCHES_NO_ALB":
+        print(
+            f"warning: the scope matches none of the {output.get('albs_out_of_scope')} ALBs of {day}:"
+            " check Accounts, Regions and LoadBalancerNames (the alert topic got the details)"
+        )
     if output.get("status") == "NOTHING_TO_RECONCILE":
         print(
             f"no ENI of a watched ALB is recorded for {day}: nothing to reconcile (is the recorder deployed?)"

@@ -193,6 +193,11 @@ def format_table(run: DayRun) -> str:
         lines.append(
             "No ENI of a watched ALB is recorded for the day: nothing to reconcile, nothing alerted."
         )
+    elif isinstance(run.report.output, dict) and run.report.output.get("status") == "SCOPE_MATCHES_NO_ALB":
+        lines.append(
+            f"WARNING: the scope (Accounts, Regions, LoadBalancerNames) matches none of the"
+            f" {run.report.output.get('albs_out_of_scope')} ALBs of the day: nothing reconciled (e-mailed)."
+        )
     else:
         lines.append("(no results stored for the day)")
     if run.report.error:

@@ -11,7 +11,7 @@ import os
 from aws_lambda_powertools import Logger, Tracer
 
 from alb_egress import statements
-from alb_egress.inventory import enis_of_day
+from alb_egress.inventory import albs_outside_scope, enis_of_day
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
 from aws_adapters import objects
@@ -34,6 +34,7 @@ def handler(event: dict, context: object) -> dict:
     per_group = max(1, statements.PARTITIONS_PER_STATEMENT // (25 if settings.flow_logs_per_hour else 2))
     groups = [[list(p) for p in pairs[i : i + per_group]] for i in range(0, len(pairs), per_group)]
     albs = len({e.load_balancer_arn for e in enis})
+    outside = albs_outside_scope(records, day, settings.scope) if not enis else {}
     logger.info(
         "ENIs of the day",
         extra={"date": day.isoformat(), "albs": albs, "enis": len(enis), "accounts_regions": len(pairs)},
@@ -45,4 +46,7 @@ def handler(event: dict, context: object) -> dict:
         "partition_groups": groups,
         "enis_location": location,
         "unknown_created_time": sum(1 for e in enis if not e.created_at),
+        # when no ALB is in scope: the ALBs the scope left out (their count, the first places)
+        "albs_out_of_scope": sum(outside.values()),
+        "out_of_scope_places": [[a, r, n] for (a, r), n in list(outside.items())[:10]],
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger
 
 from alb_egress import messages
@@ -36,6 +38,13 @@ def handler(event: dict, context: object) -> dict:
             str(details.get("Error", "unknown error")),
             str(details.get("Cause", "")),
             url,
+        )
+    if event.get("kind") == "empty_scope":
+        enis = event.get("enis") or {}
+        scope = {name: os.environ.get(name, "") for name in ("Accounts", "Regions", "LoadBalancerNames")}
+        day = parse_day(event["date"]).isoformat()  # Plan's, validated; never the raw input
+        return messages.empty_scope(
+            day, scope, int(enis.get("albs_out_of_scope", 0)), enis.get("out_of_scope_places") or [], url
         )
     comparison = objects.get_json(event["comparison"]["results_location"])  # every ALB, not the state's top
     return messages.alert(

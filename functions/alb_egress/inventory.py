@@ -126,3 +126,15 @@ def enis_of_day(records: list[EniRecord], day: date, scope: Scope) -> list[DayEn
         if record.belongs_on(day) and scope.covers(record.load_balancer_arn)
     }
     return sorted(rows.values(), key=lambda e: (e.load_balancer_arn, e.eni_id))
+
+
+def albs_outside_scope(records: list[EniRecord], day: date, scope: Scope) -> dict[tuple[str, str], int]:
+    """The ALBs the inventory holds on ``day`` that the scope leaves out, counted per (account,
+    region): a scope that matches none of them is a configuration mistake, not a quiet day."""
+    outside: dict[tuple[str, str], set[str]] = {}
+    for record in records:
+        if record.belongs_on(day) and not scope.covers(record.load_balancer_arn):
+            outside.setdefault((str(record.account_id), str(record.region)), set()).add(
+                record.load_balancer_arn
+            )
+    return {place: len(arns) for place, arns in sorted(outside.items())}

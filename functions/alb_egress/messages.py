@@ -267,3 +267,35 @@ def console_url(execution_arn: str | None) -> str | None:
         f"https://{region}.console.aws.amazon.com/states/home?region={region}"
         f"#/v2/executions/details/{execution_arn}"
     )
+
+
+def empty_scope(
+    day: str, scope: Mapping[str, str], albs_out_of_scope: int, places: list, console_url: str | None
+) -> dict:
+    """No ALB of the inventory is in scope on ``day`` although it holds some: the scope parameters
+    most likely name nothing that exists (a typo in Accounts, Regions or LoadBalancerNames)."""
+    subject = _subject(
+        f"ALB egress reconciliation for {day}: the scope matches none of {albs_out_of_scope} ALBs"
+    )
+    lines = [
+        f"No ALB is reconciled for {day}: the stack's scope matches none of the {albs_out_of_scope} ALBs"
+        " whose ENIs the inventory holds that day. Nothing was compared, nothing is blamed.",
+        "",
+        *(f"{name}: {value or '(empty: this stack' + chr(39) + 's own)'}" for name, value in scope.items()),
+        "",
+        "ALBs outside the scope on the day, by account and region:",
+        *(f"  {account} {region}: {count}" for account, region, count in places),
+        "",
+        "Fix: correct Accounts / Regions / LoadBalancerNames (a stack update), then re-run the day"
+        ' with input {"date": "' + day + '"}.',
+    ]
+    if console_url:
+        lines += ["", f"Execution: {console_url}"]
+    return {
+        "subject": subject,
+        "message": "\n".join(lines),
+        "attributes": {
+            "kind": {"DataType": "String", "StringValue": "empty_scope"},
+            "date": {"DataType": "String", "StringValue": day},
+        },
+    }

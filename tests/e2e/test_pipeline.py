@@ -8,7 +8,7 @@ import pytest
 
 from albrecon.generator.dataset import GIB, AlbSpec
 
-from .conftest import DAY, parameters, results_by_name
+from .conftest import ALBS, DAY, parameters, results_by_name
 
 pytestmark = pytest.mark.slow
 D = DAY.isoformat()
@@ -101,6 +101,31 @@ def test_a_small_alb_whose_enis_logged_nothing_is_not_a_match(scenario):
     assert 0 < tiny["cur_gb"] < 0.01
     assert tiny["status"] == "MISSING_FLOW_LOGS" and tiny["flow_log_bytes"] == 0
     assert "tiny-no-logs  —  MISSING_FLOW_LOGS" in run.alerts[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [{"LoadBalancerNames": "web-prdo"}, {"Accounts": "123456789013"}, {"Regions": "us-east-2"}],
+    ids=["name-typo", "account-typo", "region-typo"],
+)
+def test_a_scope_that_matches_no_alb_of_the_inventory_is_e_mailed_not_quiet(scenario, scope):
+    """Issue 23: a mistyped scope made every night succeed quietly with nothing reconciled. The
+    inventory has ALBs that day, so the night says so: an e-mail naming the scope and the ALBs it
+    left out, and the day's status SCOPE_MATCHES_NO_ALB - nothing compared, nothing blamed."""
+    data = scenario()
+    with data.pipeline(**scope) as pipeline:
+        run = pipeline.run(D)
+    assert run.report.status == "SUCCEEDED" and not run.report.ran("Queries")
+    assert run.report.output["status"] == "SCOPE_MATCHES_NO_ALB"
+    assert run.report.output["albs_out_of_scope"] == len(ALBS)
+    [alert] = run.alerts
+    assert f"the scope matches none of {len(ALBS)} ALBs" in alert["subject"]
+    [(name, value)] = scope.items()
+    assert (
+        f"{name}: {value}" in alert["message"] and f"123456789012 us-east-1: {len(ALBS)}" in alert["message"]
+    )
+    assert alert["attributes"]["kind"]["Value"] == "empty_scope"
+    assert run.results == []
 
 
 def test_no_enis_on_the_day_succeeds_quietly(scenario):
