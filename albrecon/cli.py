@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from alb_egress.identity import ACCOUNT_RE, REGION_RE, parse_eni_description
+from alb_egress.reconcile import is_alerted
 from alb_egress.timeutil import parse_day
 
 from .events import EventFileError, read_event_files
 from .operate import OperatorError
-from .output import RESULT_FIELDS, results_table
+from .output import RESULT_FIELDS, over_billed_usd, result_record, results_table
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -211,14 +212,14 @@ def _local_days(args: argparse.Namespace):  # -> list[date] | None (one day, or 
 def _reconcile_range(pipeline, days) -> list:
     from tqdm import tqdm
 
-    from alb_egress.reconcile import ALERTED, Status
+    from alb_egress.reconcile import is_alerted
 
     runs = []
     with tqdm(total=len(days), unit="day", desc="reconcile", file=sys.stderr) as bar:
         for day in days:
             run = pipeline.run(day.isoformat())
             runs.append(run)
-            alerted = sum(1 for r in run.results if Status(r["status"]) in ALERTED)
+            alerted = sum(1 for r in run.results if is_alerted(r["status"], bool(r.get("below_min_impact"))))
             bar.set_postfix_str(f"{day} {run.report.status}, {len(run.results)} ALBs, {alerted} alerted")
             bar.update(1)
     return runs
@@ -418,13 +419,21 @@ def _history(args: argparse.Namespace) -> int:
         stored = source.stored_days()
         until = parse_day(stored[1]) if stored else None
     items = history(source, args.alb, args.days, until)
+    if args.only_alerted:
+        items = [i for i in items if is_alerted(i.get("status", ""), bool(i.get("below_min_impact")))]
+    if args.sort == "impact":  # the largest $ either way first; unmeasured and unpriced last
+        items.sort(key=lambda i: -abs(over_billed_usd(i) or 0))
+    records = [
+        {"date": i.get("date"), **result_record(i), "execution_arn": i.get("execution_arn")} for i in items
+    ]
     if args.json:
-        print(json.dumps(items, indent=2, default=str))
+        print(json.dumps(records, indent=2, default=str))
     elif args.csv:
-        columns = ["date", *RESULT_FIELDS, "cur_unblended_cost", "skipdata_records", "execution_arn"]
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer = csv.DictWriter(
+            sys.stdout, fieldnames=list(records[0]) if records else ["date", *RESULT_FIELDS]
+        )
         writer.writeheader()
-        writer.writerows(items)
+        writer.writerows(records)
     elif items:
         print(results_table(items))
     else:
@@ -682,6 +691,13 @@ def build_parser() -> argparse.ArgumentParser:
     hist = commands.add_parser("history", help="the stored results")
     hist.add_argument("--alb", help="one ALB's name")
     hist.add_argument("--days", type=int, default=30)
+    hist.add_argument("--only-alerted", action="store_true", help="only the results that were e-mailed")
+    hist.add_argument(
+        "--sort",
+        choices=("alb", "impact"),
+        default="alb",
+        help="impact: the largest billed - measured $ first",
+    )
     hist.add_argument(
         "--to",
         dest="to_date",

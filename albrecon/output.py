@@ -23,6 +23,13 @@ RESULT_FIELDS = (
     "damaged_records",
     "flow_logs_counted",
     "flow_logs_not_counted",
+    # money: what the bill charged, its rate, and billed - measured in $ (positive: over-billed)
+    "cur_unblended_cost",
+    "effective_rate_usd_per_gb",
+    "estimated_impact_usd",
+    "over_billed_usd",
+    "below_min_impact",
+    "skipdata_records",
 )
 
 COLUMNS = (
@@ -35,6 +42,8 @@ COLUMNS = (
     ("cur_gb", ">12", "{:.4f}"),
     ("delta_gb", ">11", "{:+.4f}"),
     ("delta_pct", ">9", "{:+.2f}"),
+    ("cur_unblended_cost", ">10", "${:,.2f}"),
+    ("over_billed_usd", ">13", "{}"),
     ("status", "", "{}"),
 )
 HEADINGS = {
@@ -45,7 +54,28 @@ HEADINGS = {
     "cur_gb": "CUR GB",
     "delta_gb": "delta GB",
     "delta_pct": "delta %",
+    "cur_unblended_cost": "billed $",
+    "over_billed_usd": "over-billed $",
 }
+
+
+def over_billed_usd(item: dict) -> float | None:
+    """Billed minus measured, in dollars at the bill's own rate: positive when the bill charges
+    more than the network sent (delta_gb is measured - billed, the engineers' sign). None where
+    nothing was measured to compare with (MISSING_FLOW_LOGS: that is unmeasured, not a mismatch)
+    or the bill has no rate."""
+    impact = item.get("estimated_impact_usd")
+    if impact is None or item.get("status") == "MISSING_FLOW_LOGS":
+        return None
+    return -impact
+
+
+def signed_money(value: float) -> str:
+    """+$0.01 / -$1,234.50, and never "$-0.00": less than a cent either way is "+<$0.01"."""
+    if value == 0:
+        return "$0.00"
+    cents = round(abs(value) * 100)
+    return f"{'+' if value > 0 else '-'}" + (f"${cents / 100:,.2f}" if cents else "<$0.01")
 
 
 def results_table(items: list[dict], with_date: bool = True) -> str:
@@ -61,7 +91,14 @@ def results_table(items: list[dict], with_date: bool = True) -> str:
     for item in items:
         cells = []
         for name, align, shape in columns:
-            value = item.get(name)
-            cells.append(f"{'-' if value is None else shape.format(value):{align}}")
+            value = item.get(name) if name != "over_billed_usd" else over_billed_usd(item)
+            text = signed_money(value) if name == "over_billed_usd" and value is not None else None
+            cells.append(f"{text or ('-' if value is None else shape.format(value)):{align}}")
         lines.append("  ".join(cells))
     return "\n".join(lines)
+
+
+def result_record(item: dict) -> dict:
+    """One result in the one schema every verb prints (``--json``, ``history --csv``): the
+    RESULT_FIELDS, with over_billed_usd derived."""
+    return {k: (over_billed_usd(item) if k == "over_billed_usd" else item.get(k)) for k in RESULT_FIELDS}

@@ -19,7 +19,7 @@ from .local.replay import replay_events
 from .local.runtime import LocalAws
 from .local.store import LocalStore
 from .local.template import Template
-from .output import RESULT_FIELDS, results_table
+from .output import result_record, results_table
 
 STATE_MACHINE = "ReconcileStateMachine"
 ALERT_TOPIC = "AlertTopic"
@@ -55,7 +55,7 @@ class DayRun:
         shape = {
             "date": self.date,
             "execution_status": self.report.status,
-            "results": [{k: r.get(k) for k in RESULT_FIELDS} for r in self.results],
+            "results": [result_record(r) for r in self.results],
             "alerts": [
                 {"subject": a["subject"], "message": local_message(a["message"])} for a in self.alerts
             ],

@@ -118,7 +118,7 @@ def handler(event: dict, context: object) -> dict:
         cur,
         covers,
         settings.scope,
-        Thresholds(settings.tolerance_percent, settings.min_delta_gb),
+        Thresholds(settings.tolerance_percent, settings.min_delta_gb, settings.min_impact_usd),
         egress_split=bool(event.get("egress_split", statements.egress_split_possible(settings))),
     )
     results = apply_problems(results, problems)  # never a number the data cannot support

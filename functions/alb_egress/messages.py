@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from .reconcile import ALERTED, PROBLEM_STATUSES, Status
+from .reconcile import ALERTED, PROBLEM_STATUSES, Status, is_alerted
 
 SUBJECT_MAX = 100  # SNS subject limit
 MAX_LISTED = 50  # ALBs detailed in one alert e-mail
@@ -24,6 +24,30 @@ def _gb(value: float) -> str:
 
 def _money(value: float | None) -> str:
     return "n/a (no CUR rate)" if value is None else f"${value:,.2f}"
+
+
+def _billed_versus_measured(r: Mapping) -> str:
+    """The sign a FinOps reader reads: billed - measured, in % of what was measured and in $ at the
+    bill's own rate ("billed 7.4 % more than measured: +$0.01 over-billed"). A day without a
+    flow-log measurement is unmeasured billed money, not a mismatch's impact."""
+    impact = r.get("estimated_impact_usd")
+    if Status(r["status"]) is Status.MISSING_FLOW_LOGS:
+        billed = _money(r.get("cur_unblended_cost"))
+        return f"unmeasured: {billed} billed with no flow-log measurement (not a mismatch)"
+    if impact is None:
+        return "billed - measured in $: n/a (no CUR rate)"
+    over = -impact  # estimated_impact_usd is measured - billed
+    if over == 0:
+        return "billed as measured"
+    share = (r["cur_gb"] - r["flow_log_gb"]) / r["flow_log_gb"] * 100 if r["flow_log_gb"] > 0 else None
+    how = (
+        f"{abs(share):.1f} % {'more' if over > 0 else 'less'} than measured"
+        if share is not None
+        else "differently"
+    )
+    cents = round(abs(over) * 100)
+    amount = f"{'+' if over > 0 else '-'}${cents / 100:,.2f}" if cents else "less than $0.01"
+    return f"billed {how}: {amount} {'over' if over > 0 else 'under'}-billed (at the CUR's effective rate)"
 
 
 def _subject(text: str) -> str:
@@ -49,7 +73,9 @@ ATTRIBUTE_STATUSES = (
 )
 
 
-def message_attributes(day: str, counts: Mapping[str, int], kind: str) -> dict[str, dict[str, str]]:
+def message_attributes(
+    day: str, counts: Mapping[str, int], kind: str, alerted: int | None = None
+) -> dict[str, dict[str, str]]:
     """SNS message attributes, for subscription filter policies (e.g. only mismatch > 0): the ALB
     statuses one by one, the run-level problems' ALBs together (``problems``), and ``alerted``."""
 
@@ -63,7 +89,8 @@ def message_attributes(day: str, counts: Mapping[str, int], kind: str) -> dict[s
     for status in ATTRIBUTE_STATUSES:
         attributes[status.value.lower()] = number(counts.get(status.value, 0))
     attributes["problems"] = number(sum(counts.get(s.value, 0) for s in PROBLEM_STATUSES))
-    attributes["alerted"] = number(sum(counts.get(s.value, 0) for s in ALERTED))
+    e_mailed = sum(counts.get(s.value, 0) for s in ALERTED) if alerted is None else alerted
+    attributes["alerted"] = number(e_mailed)
     return attributes
 
 
@@ -78,7 +105,10 @@ def alert(
     """Subject, body and attributes for the day's run-level problems first, then its alerted ALBs."""
     problems = problems or []
     alerted = [
-        r for r in results if Status(r["status"]) in ALERTED and Status(r["status"]) not in PROBLEM_STATUSES
+        r
+        for r in results
+        if is_alerted(Status(r["status"]), bool(r.get("below_min_impact")))
+        and Status(r["status"]) not in PROBLEM_STATUSES
     ]
     counts = status_counts(results)
     worst = max(alerted, key=lambda r: abs(r["delta_gb"]), default=None)
@@ -135,7 +165,7 @@ def alert(
             f"    flow logs  {_gb(r['flow_log_gb'])}  ({r['flow_log_bytes']:,} bytes, {r['eni_count']} ENIs)",
             f"    CUR        {_gb(r['cur_gb'])}  ({_money(r['cur_unblended_cost'])} unblended)",
             f"    delta      {r['delta_gb']:+,.3f} GB  ({pct})",
-            f"    estimated impact at the CUR's effective rate: {_money(r['estimated_impact_usd'])}",
+            f"    {_billed_versus_measured(r)}",
             f"    {r['load_balancer_arn']}",
         ]
         if r.get("skipdata_records"):
@@ -198,7 +228,14 @@ def alert(
     return {
         "subject": subject,
         "message": "\n".join(lines),
-        "attributes": message_attributes(day, counts, "mismatch"),
+        "attributes": message_attributes(
+            day,
+            counts,
+            "mismatch",
+            alerted=sum(
+                1 for r in results if is_alerted(Status(r["status"]), bool(r.get("below_min_impact")))
+            ),
+        ),
     }
 
 

@@ -58,10 +58,21 @@ PROBLEM_STATUSES = frozenset(
 ALERTED = frozenset({Status.MISMATCH, Status.MISSING_CUR, Status.MISSING_FLOW_LOGS}) | PROBLEM_STATUSES
 
 
+def is_alerted(status: str, below_min_impact: bool = False) -> bool:
+    """Whether a result is e-mailed: its status asks for attention, and it is not a measured
+    difference worth less than MinImpactUSD (run-level problems and MISSING_CUR always are)."""
+    return status in ALERTED and not below_min_impact
+
+
+# the statuses MinImpactUSD applies to: a $ figure at the bill's own rate exists for them
+IMPACT_FLOORED = frozenset({Status.MISMATCH, Status.MISSING_FLOW_LOGS})
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     tolerance_percent: float = 1.0
     min_delta_gb: float = 0.01
+    min_impact_usd: float = 0.0  # MinImpactUSD: a smaller estimated impact is stored, not e-mailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +114,12 @@ class AlbDay:
     # more than one flow log recorded its ENIs: the one counted per ENI, and the others (never summed)
     flow_logs_counted: str = ""
     flow_logs_not_counted: str = ""
+    # a MISMATCH / MISSING_FLOW_LOGS whose estimated $ impact is below MinImpactUSD: not e-mailed
+    below_min_impact: bool = False
 
     @property
     def alerted(self) -> bool:
-        return self.status in ALERTED
+        return is_alerted(self.status, self.below_min_impact)
 
     def as_dict(self) -> dict:
         values = asdict(self)
@@ -183,6 +196,8 @@ def reconcile_day(
         delta_gb = flow_gb - cur_gb
         paid = net_cost if net_cost is not None else cur_cost
         rate = paid / cur_gb if cur_gb > 0 else None
+        status = classify(flow_gb, cur_gb, cur_covers_day, thresholds, flow_logged=flow_logged)
+        impact = delta_gb * rate if rate is not None else None
         results.append(
             AlbDay(
                 date=day.isoformat(),
@@ -197,10 +212,10 @@ def reconcile_day(
                 cur_unblended_cost=float(cur_cost),
                 delta_gb=delta_gb,
                 delta_pct=100 * delta_gb / cur_gb if cur_gb > 0 else None,
-                status=classify(flow_gb, cur_gb, cur_covers_day, thresholds, flow_logged=flow_logged),
+                status=status,
                 skipdata_records=int(skipdata),
                 effective_rate_usd_per_gb=rate,
-                estimated_impact_usd=delta_gb * rate if rate is not None else None,
+                estimated_impact_usd=impact,
                 cloudfront_gb=cloudfront / BYTES_PER_GB,
                 aws_service_gb=aws_service / BYTES_PER_GB,
                 egress_split=egress_split,
@@ -208,6 +223,9 @@ def reconcile_day(
                 cur_same_region_gb=float(same_region),
                 cur_net_unblended_cost=None if net_cost is None else float(net_cost),
                 cost_basis="unblended" if net_cost is None else "net_unblended",
+                below_min_impact=status in IMPACT_FLOORED
+                and impact is not None
+                and abs(impact) < thresholds.min_impact_usd,
             )
         )
     return sorted(results, key=lambda r: (r.load_balancer, r.load_balancer_arn))

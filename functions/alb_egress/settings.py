@@ -38,6 +38,7 @@ DEFAULTS: dict[str, str] = {
     "TrafficPaths": "2,8",
     "TolerancePercent": "1.0",
     "MinDeltaGB": "0.01",
+    "MinImpactUSD": "0",
     "ReconcileLagDays": "2",
     "AthenaDatabase": "alb_egress_reconciliation",
     "FlowLogsTable": "vpc_flow_logs",
@@ -71,6 +72,7 @@ class Settings:
     traffic_paths: tuple[int, ...]
     tolerance_percent: float
     min_delta_gb: float
+    min_impact_usd: float
     reconcile_lag_days: int
     database: str
     flow_logs_table: str
@@ -114,6 +116,7 @@ class Settings:
                 traffic_paths=_traffic_paths(merged["TrafficPaths"]),
                 tolerance_percent=_number("TolerancePercent", merged["TolerancePercent"], 0, 100),
                 min_delta_gb=_number("MinDeltaGB", merged["MinDeltaGB"], 0, 1e9),
+                min_impact_usd=_number("MinImpactUSD", merged["MinImpactUSD"], 0, 1e10),
                 reconcile_lag_days=int(
                     _number("ReconcileLagDays", merged["ReconcileLagDays"], 0, 60, integer=True)
                 ),

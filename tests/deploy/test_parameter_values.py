@@ -27,7 +27,7 @@ def _dashboard_body(source: dict, tolerance: str) -> str:
     return resolver.resolve(source["Resources"]["Dashboard"]["Properties"]["DashboardBody"])
 
 
-@pytest.mark.parametrize("name", ["TolerancePercent", "MinDeltaGB"])
+@pytest.mark.parametrize("name", ["TolerancePercent", "MinDeltaGB", "MinImpactUSD"])
 @pytest.mark.parametrize("value", EDGE_VALUES)
 def test_a_threshold_cloudformation_accepts_makes_a_valid_stack(source, name, value):
     pattern = source["Parameters"][name]["AllowedPattern"]

@@ -35,7 +35,12 @@ def test_match_and_mismatch(scenario):
     [alert] = run.alerts
     assert len(alert["subject"]) <= 100 and D in alert["subject"] and "1 of 2" in alert["subject"]
     assert "Test7510  —  MISMATCH" in alert["message"] and "Test751  —" not in alert["message"]
-    assert "estimated impact at the CUR's effective rate: $" in alert["message"]
+    # the sign FinOps reads: billed - measured, in % of what was measured and in $ (over-billed)
+    over = -got["Test7510"]["estimated_impact_usd"]
+    assert over > 0
+    money = f"+${over:,.2f}" if round(over * 100) else "less than $0.01"
+    assert f"billed 10.0 % more than measured: {money} over-billed" in alert["message"]
+    assert run.as_json()["results"][1]["over_billed_usd"] == pytest.approx(over)
     assert alert["attributes"]["mismatch"] == {"Type": "Number", "Value": "1"}
     assert alert["attributes"]["date"]["Value"] == D
     assert run.as_json()["execution_status"] == "SUCCEEDED"
@@ -126,6 +131,22 @@ def test_a_scope_that_matches_no_alb_of_the_inventory_is_e_mailed_not_quiet(scen
     )
     assert alert["attributes"]["kind"]["Value"] == "empty_scope"
     assert run.results == []
+
+
+def test_a_mismatch_worth_less_than_min_impact_usd_is_stored_but_not_e_mailed(scenario):
+    """MinImpactUSD: the bill's $ figure, not only GB, decides what reaches a person's inbox."""
+    data = scenario()
+    with data.pipeline(MinImpactUSD="1000") as pipeline:
+        quiet = pipeline.run(D)
+    mismatch = results_by_name(quiet)["Test7510"]
+    assert mismatch["status"] == "MISMATCH" and mismatch["below_min_impact"] is True
+    assert abs(mismatch["estimated_impact_usd"]) < 1000
+    assert quiet.alerts == [] and quiet.report.output["alerted"] == 0
+    with data.pipeline(MinImpactUSD="0") as pipeline:
+        told = pipeline.run(D)
+    assert results_by_name(told)["Test7510"]["below_min_impact"] is False
+    [alert] = told.alerts
+    assert "Test7510  —  MISMATCH" in alert["message"]
 
 
 def test_no_enis_on_the_day_succeeds_quietly(scenario):
@@ -335,6 +356,12 @@ def test_albrecon_local_json_has_exactly_the_documented_shape(scenario, capsys):
             "damaged_records",
             "flow_logs_counted",
             "flow_logs_not_counted",
+            "cur_unblended_cost",
+            "effective_rate_usd_per_gb",
+            "estimated_impact_usd",
+            "over_billed_usd",
+            "below_min_impact",
+            "skipdata_records",
         ]
     ] * 2
     assert [list(a) for a in printed["alerts"]] == [["subject", "message"]]

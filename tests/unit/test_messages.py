@@ -25,7 +25,9 @@ def test_alert_subject_fits_sns_and_body_reads_well():
     assert len(alert["subject"]) <= messages.SUBJECT_MAX
     assert "1 of 2 ALBs need attention" in alert["subject"]
     body = alert["message"]
-    assert "-0.500 GB  (-20.00 %)" in body and "impact at the CUR's effective rate: $-0.04" in body
+    assert "-0.500 GB  (-20.00 %)" in body
+    # billed - measured, the sign a bill reader reads (issue 23: it said "impact $-0.04")
+    assert "billed 25.0 % more than measured: +$0.04 over-billed" in body and "$-" not in body
     assert "3 SKIPDATA" in body and "ok  —" not in body and "https://console" in body
     assert alert["attributes"]["mismatch"] == {"DataType": "Number", "StringValue": "1"}
     assert alert["attributes"]["match"]["StringValue"] == "1"
@@ -100,3 +102,33 @@ def test_a_failed_querys_email_leads_with_athenas_reason():
     body = messages.failure("2026-11-20", "Queries", "States.TaskFailed", cause, None)["message"]
     assert body.index("Input is not a GZIP stream: s3://b/k.gz") < body.index("state: Queries")
     assert "reason: Athena query q-1 FAILED: HIVE_CURSOR_ERROR" in body
+
+
+def test_under_billing_unmeasured_money_and_tiny_amounts_read_as_what_they_are():
+    def line(**changes) -> str:
+        body = messages.alert("2026-11-20", [{**ROW, **changes}], True, None)["message"]
+        return next(x.strip() for x in body.splitlines() if x.strip().startswith(("billed", "unmeasured")))
+
+    assert line(cur_gb=1.6, delta_gb=0.4, estimated_impact_usd=0.036) == (
+        "billed 20.0 % less than measured: -$0.04 under-billed (at the CUR's effective rate)"
+    )
+    assert line(estimated_impact_usd=-0.004).startswith(
+        "billed 25.0 % more than measured: less than $0.01 over"
+    )
+    assert line(status="MISSING_FLOW_LOGS", flow_log_gb=0.0, flow_log_bytes=0) == (
+        "unmeasured: $0.23 billed with no flow-log measurement (not a mismatch)"
+    )
+
+
+def test_the_terminal_money_never_shows_minus_zero():
+    from albrecon.output import over_billed_usd, signed_money
+
+    assert [signed_money(v) for v in (0.0, 0.004, -0.004, 0.01, -1234.5)] == [
+        "$0.00",
+        "+<$0.01",
+        "-<$0.01",
+        "+$0.01",
+        "-$1,234.50",
+    ]
+    assert over_billed_usd({"status": "MISMATCH", "estimated_impact_usd": -0.5}) == 0.5
+    assert over_billed_usd({"status": "MISSING_FLOW_LOGS", "estimated_impact_usd": -0.5}) is None
