@@ -180,13 +180,39 @@ def _local(args: argparse.Namespace) -> int:
         keep_history=not args.ephemeral,
         read_execution_history=args.verbose,
     ) as pipeline:
-        runs = [pipeline.run(args.date)] if days is None else _reconcile_range(pipeline, days)
+        skipped: list = []
+        if days is not None and pipeline.store is not None and not args.force:
+            # as `backfill` does: a day with stored results is done; --force runs it again
+            skipped = [d for d in days if pipeline.store.items_of_day(d.isoformat())]
+            days = [d for d in days if d not in skipped]
+        try:
+            runs = [pipeline.run(args.date)] if days is None else _reconcile_range(pipeline, days)
+        except _RangeInterrupted as interrupted:
+            done = interrupted.runs
+            kept = "" if args.ephemeral else " and kept"
+            span = f" ({done[0].date} to {done[-1].date})" if done else ""
+            print(
+                f"albrecon: interrupted: {len(done)} of {len(days)} days reconciled{kept}{span};"
+                + (" run the same command again to go on (reconciled days are skipped)" if kept else ""),
+                file=sys.stderr,
+            )
+            return 130
         if _exit_follows_main:  # freed by the process's end, not one object at a time
             _kept_until_exit.append(pipeline)
         if args.verbose:
             print(f"replayed events: {pipeline.replayed}", file=sys.stderr)
             for run in runs:
                 print(run.report.describe(), file=sys.stderr)
+    if skipped and not args.json:
+        print(
+            f"skipped {len(skipped)} day(s) already reconciled ({skipped[0]} to {skipped[-1]}; --force runs"
+            " them again)",
+            file=sys.stderr,
+        )
+    if days is not None and not runs:
+        if args.json:
+            print("[]")
+        return 0
     if days is not None:
         _print_range(runs, args.json)
     else:
@@ -209,6 +235,14 @@ def _local_days(args: argparse.Namespace):  # -> list[date] | None (one day, or 
     return date_range(parse_day(args.from_date), parse_day(args.to_date))
 
 
+class _RangeInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a range: the days reconciled (and stored) before it."""
+
+    def __init__(self, runs: list) -> None:
+        super().__init__(f"{len(runs)} days reconciled")
+        self.runs = runs
+
+
 def _reconcile_range(pipeline, days) -> list:
     from tqdm import tqdm
 
@@ -217,7 +251,11 @@ def _reconcile_range(pipeline, days) -> list:
     runs = []
     with tqdm(total=len(days), unit="day", desc="reconcile", file=sys.stderr) as bar:
         for day in days:
-            run = pipeline.run(day.isoformat())
+            try:
+                run = pipeline.run(day.isoformat())
+            except KeyboardInterrupt:
+                bar.close()
+                raise _RangeInterrupted(runs) from None
             runs.append(run)
             alerted = sum(1 for r in run.results if is_alerted(r["status"], bool(r.get("below_min_impact"))))
             bar.set_postfix_str(f"{day} {run.report.status}, {len(run.results)} ALBs, {alerted} alerted")
@@ -244,8 +282,21 @@ def _print_range(runs: list, as_json: bool) -> None:
             + "  ".join(f"{c:>{w}}" for c, w in zip(counts, widths, strict=True))
             + f"  {len(run.alerts):>6}  {', '.join(p['kind'] for p in run.problems) or '-'}"
         )
-    print(f"\nThe last day, {runs[-1].date}:\n")
-    _print_run(runs[-1], as_json=False)
+    last = runs[-1]
+    attention = [r for r in last.results if is_alerted(r["status"], bool(r.get("below_min_impact")))]
+    attention.sort(key=lambda r: -abs(over_billed_usd(r) or 0))
+    print(
+        f"\nThe last day, {last.date}: {len(last.results)} ALBs, {len(attention)} needing attention", end=""
+    )
+    if attention:
+        print(" (largest over-/under-billing first; `albrecon history` lists every ALB):\n")
+        print(results_table(attention, with_date=False))
+    else:
+        print(".")
+    for problem in last.problems:
+        print(f"PROBLEM {problem['kind']}: {problem['detail']}")
+    if last.report.error:
+        print(f"error: {last.report.error}: {(last.report.cause or '')[:500]}")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -638,6 +689,9 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--from", dest="from_date", help="first UTC day of a range (with --to)")
     local.add_argument("--to", dest="to_date", help="last UTC day of a range, one execution per day")
     local.add_argument(
+        "--force", action="store_true", help="with --from/--to: run days that already have results again"
+    )
+    local.add_argument(
         "--ephemeral",
         action="store_true",
         help="keep nothing: no inventory or results stored in DATA/.albrecon between runs",
@@ -735,6 +789,9 @@ def main(argv: list[str] | None = None) -> int:
     except (EventFileError, FileNotFoundError, ValueError, OperatorError) as error:
         print(f"albrecon: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback (a range says what it kept)
+        print("albrecon: interrupted", file=sys.stderr)
+        return 130
 
 
 def entry() -> None:

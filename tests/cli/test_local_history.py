@@ -212,3 +212,41 @@ def test_a_mistyped_verb_or_option_gets_the_nearest_one(capsys, argv, suggestion
     with pytest.raises(SystemExit) as refused:
         main(argv)
     assert refused.value.code == 2 and suggestion in capsys.readouterr().err
+
+
+def test_a_range_skips_the_days_it_already_reconciled_unless_forced(dataset, capsys):
+    data, _ = dataset
+    assert _cli(capsys, "local", "--data", str(data), "--from", "2026-03-30", "--to", "2026-04-02")[0] == 0
+    code, out, err = _cli(capsys, "local", "--data", str(data), "--from", "2026-03-30", "--to", "2026-04-02")
+    assert code == 0 and "skipped 4 day(s) already reconciled (2026-03-30 to 2026-04-02" in err
+    assert "SUCCEEDED" not in out
+    code, out, err = _cli(
+        capsys, "local", "--data", str(data), "--from", "2026-04-01", "--to", "2026-04-02", "--force"
+    )
+    assert code == 0 and "skipped" not in err and "2026-04-01  SUCCEEDED" in out
+    # the range's summary ends with what needs attention, largest $ first - not every ALB
+    assert "needing attention" in out.split("The last day")[1]
+
+
+def test_ctrl_c_in_a_range_keeps_the_days_done_and_says_so(dataset, capsys, tmp_path, monkeypatch):
+    import shutil
+
+    source, _ = dataset
+    data = tmp_path / "data"
+    shutil.copytree(source, data, ignore=shutil.ignore_patterns(STORE_FOLDER))
+    ran = LocalPipeline.run
+
+    def interrupted_on_the_second_day(self, day, *args, **kwargs):
+        if day == "2026-03-31":
+            raise KeyboardInterrupt
+        return ran(self, day, *args, **kwargs)
+
+    monkeypatch.setattr(LocalPipeline, "run", interrupted_on_the_second_day)
+    code, out, err = _cli(capsys, "local", "--data", str(data), "--from", "2026-03-30", "--to", "2026-04-02")
+    assert code == 130 and "Traceback" not in err
+    assert "interrupted: 1 of 4 days reconciled and kept (2026-03-30 to 2026-03-30)" in err
+    assert set(_stored(data, "2026-03-30")) and not _stored(data, "2026-03-31")
+    monkeypatch.setattr(LocalPipeline, "run", ran)
+    code, out, err = _cli(capsys, "local", "--data", str(data), "--from", "2026-03-30", "--to", "2026-04-02")
+    assert code == 0 and "skipped 1 day(s) already reconciled" in err
+    assert "2026-03-31  SUCCEEDED" in out and "2026-03-30  SUCCEEDED" not in out
