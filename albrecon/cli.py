@@ -213,6 +213,9 @@ def _local(args: argparse.Namespace) -> int:
         if args.json:
             print("[]")
         return 0
+    if getattr(args, "csv", False):
+        _print_results_csv([{"date": run.date, **r} for run in runs for r in run.results])
+        return 0 if all(run.report.status == "SUCCEEDED" for run in runs) else 1
     if days is not None:
         _print_range(runs, args.json)
     else:
@@ -459,8 +462,6 @@ def _backfill(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     """The stored results, as a table, JSON or CSV."""
-    import csv
-
     from .results import history
 
     source = _results_source(args)
@@ -480,11 +481,7 @@ def _history(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(records, indent=2, default=str))
     elif args.csv:
-        writer = csv.DictWriter(
-            sys.stdout, fieldnames=list(records[0]) if records else ["date", *RESULT_FIELDS]
-        )
-        writer.writeheader()
-        writer.writerows(records)
+        _print_results_csv(items)
     elif items:
         print(results_table(items))
     else:
@@ -492,6 +489,17 @@ def _history(args: argparse.Namespace) -> int:
         span = f" (stored: {stored[0]} to {stored[1]}; use --to and --days)" if stored else ""
         print(f"no stored results in that window{span}")
     return 0
+
+
+def _print_results_csv(items: list[dict]) -> None:
+    """Results as CSV in the one result schema: date, RESULT_FIELDS, execution_arn."""
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=["date", *RESULT_FIELDS, "execution_arn"])
+    writer.writeheader()
+    writer.writerows(
+        {"date": i.get("date"), **result_record(i), "execution_arn": i.get("execution_arn")} for i in items
+    )
 
 
 def _results_source(args: argparse.Namespace):  # -> albrecon.results.ResultsSource
@@ -628,6 +636,26 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+def _output_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output",
+        choices=("table", "json", "csv"),
+        help="table (default), json, or csv: the one result schema (README), a row per result",
+    )
+
+
+def _apply_output(args: argparse.Namespace) -> None:
+    """``--output json|csv`` is ``--json`` / ``--csv``; one of each at a time."""
+    output = getattr(args, "output", None)
+    if output is None:
+        return
+    if (getattr(args, "json", False) and output != "json") or (
+        getattr(args, "csv", False) and output != "csv"
+    ):
+        raise ValueError("give one of --output, --json and --csv")
+    args.json, args.csv = output == "json", output == "csv"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="albrecon", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -700,7 +728,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--account-id", help="the stack's account (default: the data's, when it holds only one)"
     )
     local.add_argument("--region", help="the stack's region (default: the data's, when it holds only one)")
-    local.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    local.add_argument("--json", action="store_true", help="print the outcome as JSON (= --output json)")
+    _output_option(local)
     local.add_argument("--verbose", action="store_true", help="Lambda logs and the state-by-state history")
     local.set_defaults(run=_local)
 
@@ -759,8 +788,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hist.add_argument("--data", type=Path, help="a local data directory's results instead of a stack")
     shape = hist.add_mutually_exclusive_group()
-    shape.add_argument("--json", action="store_true")
-    shape.add_argument("--csv", action="store_true")
+    shape.add_argument("--json", action="store_true", help="= --output json")
+    shape.add_argument("--csv", action="store_true", help="= --output csv")
+    _output_option(hist)
     stack_options(hist)
     hist.set_defaults(run=_history)
 
@@ -785,6 +815,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _apply_output(args)
         return args.run(args)
     except (EventFileError, FileNotFoundError, ValueError, OperatorError) as error:
         print(f"albrecon: error: {error}", file=sys.stderr)

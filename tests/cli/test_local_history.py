@@ -250,3 +250,29 @@ def test_ctrl_c_in_a_range_keeps_the_days_done_and_says_so(dataset, capsys, tmp_
     code, out, err = _cli(capsys, "local", "--data", str(data), "--from", "2026-03-30", "--to", "2026-04-02")
     assert code == 0 and "skipped 1 day(s) already reconciled" in err
     assert "2026-03-31  SUCCEEDED" in out and "2026-03-30  SUCCEEDED" not in out
+
+
+def test_every_verb_that_prints_results_speaks_one_schema_in_each_output(dataset, capsys):
+    import csv
+    import io
+
+    from albrecon.output import RESULT_FIELDS
+
+    data, _ = dataset
+    assert _cli(capsys, "local", "--data", str(data), "--from", "2026-03-30", "--to", "2026-04-02")[0] == 0
+    day = ["--data", str(data), "--date", "2026-04-01", "--force"]
+    code, out, _ = _cli(capsys, "local", *day[:4], "--output", "csv")
+    assert code == 0
+    local_rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(local_rows[0]) == ["date", *RESULT_FIELDS, "execution_arn"] and len(local_rows) == 3
+    code, out, _ = _cli(
+        capsys, "history", "--data", str(data), "--to", "2026-04-01", "--days", "1", "--output", "csv"
+    )
+    history_rows = [r for r in csv.DictReader(io.StringIO(out)) if r["date"] == "2026-04-01"]
+    assert history_rows == local_rows  # the same rows, field for field
+    code, out, _ = _cli(
+        capsys, "history", "--data", str(data), "--to", "2026-04-01", "--days", "1", "--output", "json"
+    )
+    assert [list(r) for r in json.loads(out) if r["date"] == "2026-04-01"] == [list(r) for r in local_rows]
+    code, _, err = _cli(capsys, "history", "--data", str(data), "--json", "--output", "csv")
+    assert code == 2 and "one of --output, --json and --csv" in err
