@@ -100,7 +100,9 @@ def _generate(args: argparse.Namespace) -> int:
         days=days,
         albs=albs
         or [AlbSpec("shop-frontend", "3f2b1c0d9e8a7b6c", 3), AlbSpec("payments-api", "9a8b7c6d5e4f3a2b")],
-        records_per_day=args.records,
+        # by default enough records that each ALB's GB (and a drifting one's delta) is well above
+        # MinDeltaGB: about 1,000 a day per ALB, at least 20,000
+        records_per_day=args.records or max(20_000, 1_000 * len(albs or [1, 2])),
         account=args.account,
         region=args.region,
         hive_partitions=args.hive_partitions,
@@ -118,7 +120,15 @@ def _generate(args: argparse.Namespace) -> int:
     if history.is_dir():
         shutil.rmtree(history)
         print(f"Removed {history}: its inventory and results described the data this run replaces")
-    truth = generate(spec, args.out)
+    from tqdm import tqdm
+
+    with tqdm(total=None, unit="window", desc="generate", file=sys.stderr, leave=False) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done + 1 - bar.n)
+
+        truth = generate(spec, args.out, progress=advance)
     (args.out / GENERATED_MARKER).write_text("written by albrecon generate\n")
     elapsed = time.perf_counter() - started
     print(
@@ -687,7 +697,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_alb_spec,
         help=f"{ALB_SPEC_FORM} (repeatable; several accounts/regions = an Organization)",
     )
-    gen.add_argument("--records", type=int, default=20_000, help="ALB flow records per day")
+    gen.add_argument(
+        "--records",
+        type=int,
+        help="ALB flow records per day (default: 1,000 per ALB, at least 20,000)",
+    )
     gen.add_argument(
         "--random-albs",
         type=int,

@@ -22,6 +22,7 @@ import functools
 import gzip
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -368,8 +369,19 @@ def _columns(fmt: FlowLogFormat, values: dict[str, np.ndarray | pa.Array], n: in
     return pa.Table.from_arrays(arrays, names=list(fmt.fields))
 
 
-def generate(spec: DatasetSpec, data_dir: Path) -> dict:
-    """Writes the dataset; returns (and writes) the ground truth (per day when ``spec.days > 1``)."""
+def _organization_scope(spec: DatasetSpec) -> dict[str, str]:
+    """ALBs in several accounts or regions make an Organization: its scope is theirs, written into
+    parameters.json, so the dataset reconciles every ALB it holds without further flags."""
+    accounts = sorted({alb.account or spec.account for alb in spec.albs})
+    regions = sorted({alb.region or spec.region for alb in spec.albs})
+    if len(accounts) == 1 and len(regions) == 1:
+        return {}
+    return {"Accounts": ",".join(accounts), "Regions": ",".join(regions)}
+
+
+def generate(spec: DatasetSpec, data_dir: Path, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Writes the dataset; returns (and writes) the ground truth (per day when ``spec.days > 1``).
+    ``progress(done, total)`` is told of each capture window written (the CLI's progress bar)."""
     if spec.days < 1:
         raise ValueError("a dataset has at least one day")
     data_dir = Path(data_dir)
@@ -435,7 +447,9 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
         for i in alb_enis
     }
 
-    for window in windows:
+    for done, window in enumerate(windows):
+        if progress is not None:
+            progress(done, len(windows))
         moment = datetime.fromtimestamp(window, UTC)
         live = [i for i in alb_enis if enis[i].alive(moment)]
         unrelated = [i for i, e in enumerate(enis) if e.alb is None and e.alive(moment)]
@@ -558,6 +572,7 @@ def generate(spec: DatasetSpec, data_dir: Path) -> dict:
         "CurPrefix": spec.cur_prefix,
         "CurReportName": spec.cur_report_name,
         "CurFormat": spec.cur_format,
+        **_organization_scope(spec),
         **spec.extra_parameters,
     }
     (data_dir / "parameters.json").write_text(json.dumps(parameters, indent=2) + "\n")

@@ -276,3 +276,27 @@ def test_every_verb_that_prints_results_speaks_one_schema_in_each_output(dataset
     assert [list(r) for r in json.loads(out) if r["date"] == "2026-04-01"] == [list(r) for r in local_rows]
     code, _, err = _cli(capsys, "history", "--data", str(data), "--json", "--output", "csv")
     assert code == 2 and "one of --output, --json and --csv" in err
+
+
+def test_generate_scales_its_records_with_the_albs_and_writes_an_organizations_scope(tmp_path, capsys):
+    """Issue 23: the README's recipes must show what they promise. 20,000 records a day spread over
+    200 ALBs left every drifting ALB under MinDeltaGB; an Organization's dataset needed its scope
+    given by hand."""
+    code, out, err = _cli(
+        capsys,
+        "generate",
+        "--out",
+        str(tmp_path / "org"),
+        "--date",
+        "2026-03-30",
+        "--random-albs",
+        "30",
+        "--alb",
+        "far:0123456789abcdef:2:1.0:210987654321:eu-west-1",
+    )
+    assert code == 0 and "generate" in err  # the progress bar
+    truth = json.loads((tmp_path / "org" / "ground-truth.json").read_text())
+    assert truth["flow_log_records"] >= 0.9 * 31_000  # 1,000 a day per ALB (at least 20,000)
+    parameters = json.loads((tmp_path / "org" / "parameters.json").read_text())
+    assert parameters["Accounts"] == "123456789012,210987654321"
+    assert parameters["Regions"] == "eu-west-1,us-east-1"
