@@ -35,6 +35,13 @@ STATUS_MARKS = {
 }
 PROBLEM_MARK = "?"
 NEUTRAL = "#eeeeee"  # inside the tolerance band
+# MATCH by MinDeltaGB alone: a small ALB whose % is outside the band but whose GB are not
+SMALL_MATCH = "#d9f0d3"
+SMALL_MARK = "s"
+NOT_RECONCILED = "#ffffff"  # no result stored for that ALB and day
+NOT_RECONCILED_MARK = "-"
+# rows of the chart: the ALBs with the largest $ impact; the others are in the page's table
+HEATMAP_ROWS = 60
 NOT_COMPARABLE = "#9e9e9e"  # PENDING_CUR and run-level problems: no delta to colour
 # Measured below the bill (CUR > flow logs) in blues, measured above it in reds.
 BELOW = ["#08519c", "#3182bd", "#6baed6", "#c6dbef"]
@@ -52,6 +59,14 @@ class AlbImpact:
     delta_gb: float
     impact_usd: float | None  # delta GB x the $/GB the CUR billed it (None: no rate known)
     statuses: Counter
+    # billed on the days its flow logs measured nothing (MISSING_FLOW_LOGS): unmeasured money, not
+    # a difference - kept apart from the impact
+    unmeasured_usd: float = 0.0
+
+    @property
+    def over_billed_usd(self) -> float | None:
+        """Billed - measured in $, the sign a bill reader reads (positive: over-billed)."""
+        return None if self.impact_usd is None else -self.impact_usd
 
 
 def _several_places(items: list[dict]) -> bool:
@@ -83,7 +98,9 @@ def impacts(items: list[dict]) -> list[AlbImpact]:
     result = []
     for arn, rows in by_alb.items():
         rate = _rate(rows) or overall
-        delta = sum(r["delta_gb"] or 0 for r in rows if r["status"] in ALERTED or r["status"] == "MATCH")
+        measured = ("MATCH", "MISMATCH", "MISSING_CUR")  # a day without flow logs compares nothing
+        delta = sum(r["delta_gb"] or 0 for r in rows if r["status"] in measured)
+        unmeasured = sum(r.get("cur_unblended_cost") or 0 for r in rows if r["status"] == "MISSING_FLOW_LOGS")
         result.append(
             AlbImpact(
                 arn=arn,
@@ -93,9 +110,12 @@ def impacts(items: list[dict]) -> list[AlbImpact]:
                 delta_gb=delta,
                 impact_usd=None if rate is None else delta * rate,
                 statuses=Counter(r["status"] for r in rows),
+                unmeasured_usd=unmeasured,
             )
         )
-    return sorted(result, key=lambda a: (-abs(a.impact_usd or 0), -abs(a.delta_gb), a.label))
+    return sorted(
+        result, key=lambda a: (-abs(a.impact_usd or 0), -a.unmeasured_usd, -abs(a.delta_gb), a.label)
+    )
 
 
 # ---------------------------------------------------------------- few ALBs: bars
@@ -115,7 +135,15 @@ def _bars_figure(items: list[dict], title: str, days: list[str]):
         axis.bar([x + 0.2 for x in xs], cur, width=0.4, label="CUR GB", color="#e0a030")
         for x, day in zip(xs, days, strict=True):
             row = rows.get(day)
-            if row and row["status"] in ALERTED:
+            if row is None:  # no bars would read as a day of zero traffic: say what it is
+                axis.axvspan(
+                    x - 0.45, x + 0.45, facecolor="#f2f2f2", hatch="//", edgecolor="#bdbdbd", linewidth=0
+                )
+                axis.text(
+                    x, 0, "not reconciled", rotation=90, ha="center", va="bottom", fontsize=8, color="#757575"
+                )
+                continue
+            if row["status"] in ALERTED:
                 top = max(row["flow_log_gb"], row["cur_gb"])
                 axis.annotate(
                     row["status"].replace("_", " "),
@@ -152,10 +180,17 @@ def _colours(edge_count: int) -> list[str]:
     return [*BELOW[len(BELOW) - half :], NEUTRAL, *ABOVE[:half]]
 
 
-def _cell_colour(row: dict, bands: list[float], colours: list[str]) -> str:
+def _within_min_delta_only(row: dict, tolerance_percent: float) -> bool:
+    pct = row.get("delta_pct")
+    return row["status"] == "MATCH" and pct is not None and abs(pct) > tolerance_percent
+
+
+def _cell_colour(row: dict, bands: list[float], colours: list[str], tolerance_percent: float = 1.0) -> str:
     status = row["status"]
+    if _within_min_delta_only(row, tolerance_percent):
+        return SMALL_MATCH  # a MATCH by MinDeltaGB, not by the tolerance band: say which
     if status in ("MATCH", "NO_TRAFFIC"):
-        return NEUTRAL  # inside the tolerance (or MinDeltaGB): nothing to see
+        return NEUTRAL  # inside the tolerance: nothing to see
     if status == "MISSING_CUR":
         return colours[-1]  # measured, never billed: the far end of "measured above the bill"
     if status == "MISSING_FLOW_LOGS":
@@ -174,31 +209,36 @@ def _heatmap_figure(
         rows_of[item["load_balancer_arn"]][item["date"]] = item
     bands = _bands(tolerance_percent)
     colours = _colours(len(bands))
-    image = np.ones((len(ranked), len(days), 4))  # white: no result for that day
+    shown = ranked[:HEATMAP_ROWS]
+    image = np.ones((len(shown), len(days), 4))
     marks = []
-    for y, alb in enumerate(ranked):
+    for y, alb in enumerate(shown):
         for x, day in enumerate(days):
             row = rows_of[alb.arn].get(day)
-            if row is None:
+            if row is None:  # not reconciled: blank, and marked so it never reads as zero traffic
+                image[y, x] = to_rgba(NOT_RECONCILED)
+                marks.append((x, y, NOT_RECONCILED_MARK, "#616161"))
                 continue
-            image[y, x] = to_rgba(_cell_colour(row, bands, colours))
+            image[y, x] = to_rgba(_cell_colour(row, bands, colours, tolerance_percent))
             mark = STATUS_MARKS.get(row["status"], PROBLEM_MARK)
+            if _within_min_delta_only(row, tolerance_percent):
+                mark = SMALL_MARK
             if mark:
                 dark = float(np.dot(image[y, x, :3], (0.299, 0.587, 0.114))) < 0.5
                 marks.append((x, y, mark, "white" if dark else "black"))
-    height = max(4.0, 1.9 + 0.2 * len(ranked))
-    width = min(40.0, max(9.0, 4.5 + 0.32 * len(days)))
+    height = max(4.5, 3.2 + 0.24 * len(shown))  # room for the legend lines above the chart
+    width = min(40.0, max(11.0, 6.0 + 0.32 * len(days)))
     fig, axis = plt.subplots(figsize=(width, height))
     axis.imshow(image, aspect="auto", interpolation="nearest")
-    font = 7 if len(ranked) > 60 else 8
+    font = 8
     for x, y, mark, colour in marks:
         axis.text(x, y, mark, ha="center", va="center", fontsize=font, color=colour)
-    axis.set_yticks(range(len(ranked)), [a.label for a in ranked], fontsize=font)
+    axis.set_yticks(range(len(shown)), [a.label for a in shown], fontsize=font)
     step = max(1, len(days) // 31)
     axis.set_xticks(range(0, len(days), step), days[::step], rotation=90, fontsize=8)
     axis.set_xticks(np.arange(-0.5, len(days)), minor=True)
-    axis.set_yticks(np.arange(-0.5, len(ranked)), minor=True)
-    if len(ranked) > 40:  # a tall chart: the days on top too
+    axis.set_yticks(np.arange(-0.5, len(shown)), minor=True)
+    if len(shown) > 40:  # a tall chart: the days on top too
         axis.tick_params(labeltop=True)
         plt.setp(axis.get_xticklabels(minor=False), rotation=90)
     axis.grid(which="minor", color="white", linewidth=0.6)
@@ -207,14 +247,23 @@ def _heatmap_figure(
     scale = plt.cm.ScalarMappable(
         cmap=ListedColormap(colours), norm=BoundaryNorm([-end, *bands[1:-1], end], len(colours))
     )
-    bar = fig.colorbar(scale, ax=axis, fraction=0.04, pad=0.02, aspect=30 if len(ranked) > 30 else 15)
-    bar.set_label(f"delta % (flow logs vs CUR); ±{tolerance_percent:g} % is within tolerance", fontsize=8)
-    axis.set_title(
-        f"{title}\nrows: ALBs, largest cumulative $ impact first · X MISMATCH  C MISSING_CUR  "
-        "F MISSING_FLOW_LOGS  P PENDING_CUR  ? run-level problem  · no traffic  (blank: not reconciled)",
-        fontsize=9,
-        loc="left",
+    bar = fig.colorbar(scale, ax=axis, fraction=0.04, pad=0.02, aspect=30 if len(shown) > 30 else 15)
+    bar.set_label("delta % (flow logs vs CUR)", fontsize=8)
+    bar.ax.tick_params(labelsize=8)
+    rows = (
+        f"the {len(shown)} of {len(ranked)} ALBs with the largest cumulative $ impact (every ALB is in the"
+        " table below the chart in the HTML page, and in `albrecon history`)"
+        if len(ranked) > len(shown)
+        else "ALBs, largest cumulative $ impact first"
     )
+    legend = [
+        f"rows: {rows}",
+        "X MISMATCH   C MISSING_CUR   F MISSING_FLOW_LOGS   P PENDING_CUR   ? run-level problem"
+        "   · no traffic",
+        f"grey: within ±{tolerance_percent:g} % (tolerance)   {SMALL_MARK} pale green: MATCH by MinDeltaGB"
+        f" only (a small ALB, % outside the band)   {NOT_RECONCILED_MARK} white: not reconciled",
+    ]
+    axis.set_title(title + "\n" + "\n".join(legend), fontsize=9, loc="left")
     fig.tight_layout()
     return fig
 
@@ -271,19 +320,21 @@ def _page(
     several_places = _several_places(items)
     top = [a for a in ranked if a.alerted_days or abs(a.delta_gb) > 0][:25]
     impact_rows = "\n".join(
-        f"<tr><td>{n}</td><td class='name'>{html.escape(a.label)}</td><td>{_money(a.impact_usd)}</td>"
+        f"<tr><td>{n}</td><td class='name'>{html.escape(a.label)}</td><td>{_money(a.over_billed_usd)}</td>"
+        f"<td>{_money(a.unmeasured_usd) if a.unmeasured_usd else '-'}</td>"
         f"<td>{a.delta_gb:+.3f}</td><td>{a.alerted_days} of {a.days}</td>"
         f"<td class='name'>{html.escape(_status_counts(a.statuses))}</td></tr>"
         for n, a in enumerate(top, start=1)
     )
     rows = "\n".join(
         "<tr{cls}><td>{date}</td><td class='name'>{alb}</td><td>{flow:.4f}</td><td>{cur:.4f}</td>"
-        "<td>{delta:+.4f}</td><td>{pct}</td><td>{status}</td></tr>".format(
+        "<td>{billed}</td><td>{delta:+.4f}</td><td>{pct}</td><td>{status}</td></tr>".format(
             cls=' class="alert"' if i["status"] in ALERTED else "",
             date=html.escape(i["date"]),
             alb=html.escape(_label(i, several_places)),
             flow=i["flow_log_gb"],
             cur=i["cur_gb"],
+            billed="-" if i.get("cur_unblended_cost") is None else f"{i['cur_unblended_cost']:,.2f}",
             delta=i["delta_gb"],
             pct="-" if i.get("delta_pct") is None else f"{i['delta_pct']:+.2f} %",
             status=html.escape(i["status"]),
@@ -300,16 +351,18 @@ p.note{{color:#555;max-width:60em}}</style></head>
 <p id="summary">{alb_count} ALBs, {len(days)} days: {summary}.</p>
 <div id="chart">{svg}</div>
 <h2>Largest cumulative $ impact</h2>
-<p class="note">Delta GB of the range (flow logs minus CUR, MATCH and alerted days) times the $/GB the
-CUR billed that ALB (the range's average when it billed none). Positive: the network measured more
-than the bill; negative: billed more than measured.</p>
-<table id="impact"><tr><th>#</th><th>ALB</th><th>$ impact</th><th>delta GB</th><th>alerted days</th>
-<th>statuses</th></tr>
-{impact_rows or '<tr><td colspan="6">no ALB differs from its bill</td></tr>'}
+<p class="note">Over-billed $: billed minus measured over the days both were there (MATCH, MISMATCH,
+MISSING_CUR), at the $/GB the CUR billed that ALB (the range's average when it billed none).
+Positive: the bill charged more than the network sent; negative: less. Unmeasured billed $: what
+was billed on days its flow logs recorded nothing (MISSING_FLOW_LOGS) - money nothing measured,
+not a difference. Delta GB: measured minus billed.</p>
+<table id="impact"><tr><th>#</th><th>ALB</th><th>over-billed $</th><th>unmeasured billed $</th>
+<th>delta GB</th><th>alerted days</th><th>statuses</th></tr>
+{impact_rows or '<tr><td colspan="7">no ALB differs from its bill</td></tr>'}
 </table>
 <details><summary>Every result ({len(items)})</summary>
-<table id="results"><tr><th>date</th><th>ALB</th><th>flow GB</th><th>CUR GB</th><th>delta GB</th>
-<th>delta %</th><th>status</th></tr>
+<table id="results"><tr><th>date</th><th>ALB</th><th>flow GB</th><th>CUR GB</th><th>billed $</th>
+<th>delta GB</th><th>delta %</th><th>status</th></tr>
 {rows}
 </table></details></body></html>
 """

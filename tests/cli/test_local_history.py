@@ -282,7 +282,7 @@ def test_generate_scales_its_records_with_the_albs_and_writes_an_organizations_s
     """Issue 23: the README's recipes must show what they promise. 20,000 records a day spread over
     200 ALBs left every drifting ALB under MinDeltaGB; an Organization's dataset needed its scope
     given by hand."""
-    code, out, err = _cli(
+    code, _, err = _cli(
         capsys,
         "generate",
         "--out",
