@@ -20,7 +20,7 @@ export SAM_CLI_TELEMETRY := 0
 LAMBDA_PYTHON ?= $(shell p=$$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1); [ -n "$$p" ] || p=$$(command -v python3.12); echo $$p)
 BUILD_DIR ?= .aws-sam/build
 
-.PHONY: install test lint build build-check demo clean test-sfn-local
+.PHONY: install test lint build build-check demo installed-demo clean test-sfn-local
 
 install: $(STAMP)
 
@@ -79,6 +79,17 @@ test-sfn-local: install
 
 demo: install
 	$(VENV)/bin/albrecon demo --out demo-data
+
+# What a user's `pipx install .` gives, proven: the wheel, installed with its dependencies into a
+# fresh venv outside the checkout, runs the demo from a folder that is not the checkout.
+installed-demo:
+	@set -e; place=$$(mktemp -d); \
+	python3 -m pip wheel --quiet --no-deps -w "$$place/wheel" . ; \
+	python3 -m venv "$$place/venv"; \
+	"$$place/venv/bin/pip" install --quiet "$$place"/wheel/*.whl; \
+	cd "$$place" && "$$place/venv/bin/albrecon" --version && \
+	"$$place/venv/bin/albrecon" demo --out "$$place/demo" --report "$$place/report.html" --records 8000 | tail -n 4; \
+	test -s "$$place/report.html"; rm -rf "$$place"
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis

@@ -312,6 +312,16 @@ def _print_range(runs: list, as_json: bool) -> None:
         print(f"error: {last.report.error}: {(last.report.cause or '')[:500]}")
 
 
+def _program() -> str:
+    """How the user ran us, to repeat in hints: `.venv/bin/albrecon` in a checkout, else `albrecon`."""
+    invoked = Path(sys.argv[0])
+    try:
+        relative = invoked.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return "albrecon"
+    return str(relative) if invoked.name == "albrecon" and len(relative.parts) > 1 else "albrecon"
+
+
 def _demo(args: argparse.Namespace) -> int:
     """Generates a week of five ALBs (one drifting into MISMATCH, one losing its flow logs for a
     day), reconciles it day by day with history kept, prints the last day and writes a report."""
@@ -373,8 +383,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"\n3. Wrote {args.report}: open it in a browser.")
     print(
         f"\n(demo: {elapsed:.1f} s; results kept in {args.out}/.albrecon; try "
-        f".venv/bin/albrecon history --data {args.out} --days 7, or re-run a day with "
-        f".venv/bin/albrecon local --data {args.out} --date {last})"
+        f"{_program()} history --data {args.out} --days 7, or re-run a day with "
+        f"{_program()} local --data {args.out} --date {last})"
     )
     return 0 if all(run.report.status == "SUCCEEDED" for run in runs) else 1
 
