@@ -53,6 +53,7 @@ test: install
 lint: install $(CHECKOV) $(SAM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml member/template.yaml
 	$(SAM) validate --lint
 	$(VENV)/bin/statelint statemachine/reconcile.asl.json tests/fixtures/mini/statemachines/machine.asl.json

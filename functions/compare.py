@@ -30,7 +30,14 @@ from alb_egress.flow_counts import (
     folder_gaps,
     survey_coverage,
 )
-from alb_egress.reconcile import Thresholds, cur_covers_day, out_of_scope_billed, reconcile_day
+from alb_egress.reconcile import (
+    CurTotals,
+    EgressTotals,
+    Thresholds,
+    cur_covers_day,
+    out_of_scope_billed,
+    reconcile_day,
+)
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
 from aws_adapters import athena_results, objects
@@ -61,20 +68,20 @@ def handler(event: dict, context: object) -> dict:
     day = parse_day(event["date"])
     eni_rows = [row for row in objects.get_csv(event["enis_location"]) if row]
     eni_counts = Counter(row[1] for row in eni_rows)
-    survey = (objects.get_json(event["survey_location"]) if event.get("survey_location") else None) or {}
+    survey = objects.get_json_object(event["survey_location"]) if event.get("survey_location") else {}
     coverage, folder_coverage = survey_coverage(survey)
     flow = count_per_alb(
         athena_results.rows(event["flow_query_id"]), eni_rows, coverage, folder_coverage, day
     )
-    egress = {arn: alb.as_tuple() for arn, alb in flow.by_alb.items() if alb.logged}
+    egress = {arn: EgressTotals(*alb.as_tuple()) for arn, alb in flow.by_alb.items() if alb.logged}
     cur_rows = athena_results.rows(event["cur_query_id"])
-    cur = {
-        row["load_balancer_arn"]: (
-            float(row["usage_gb"] or 0),
-            float(row["unblended_cost"] or 0),
-            float(row["inter_region_gb"] or 0),
-            float(row.get("same_region_gb") or 0),
-            _net_cost(row),
+    cur = {  # the query's rows as records, here only (docs/DESIGN.md §2)
+        str(row["load_balancer_arn"]): CurTotals(
+            gb=float(row["usage_gb"] or 0),
+            cost=float(row["unblended_cost"] or 0),
+            inter_region_gb=float(row["inter_region_gb"] or 0),
+            same_region_gb=float(row.get("same_region_gb") or 0),
+            net_cost=_net_cost(row),
         )
         for row in cur_rows
     }
@@ -89,6 +96,8 @@ def handler(event: dict, context: object) -> dict:
         if event.get("problems_location")
         else event.get("problems")
     )
+    if not isinstance(listed, list | None):
+        raise ValueError("the problems Diagnose wrote are not a list")
     problems = [Problem.from_dict(p) for p in [*(event.get("plan_problems") or []), *(listed or [])]]
     resource_ids = cur_resource_id_problem(
         int(freshness.get("elb_transfer_rows") or 0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from typing import Any
 
 import cfnresponse
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -38,7 +39,8 @@ def discover(only: tuple[str, str] | None = None) -> dict[str, int]:
     if only is not None:
         targets = [only]
     else:
-        seen = {(r.account_id, r.region) for r in table.records_alive_on(datetime.now(UTC).date())}
+        alive = table.records_alive_on(datetime.now(UTC).date())
+        seen = {(r.account_id, r.region) for r in alive if r.account_id and r.region}
         seen |= table.member_stacks()
         targets = discovery_targets(settings.scope, settings.account_id, settings.region, seen)
     counts = {k: 0 for k in ("targets", "unreachable", "seen", "written", "kept_event_data")}
@@ -89,7 +91,7 @@ def handler(event: dict, context: object) -> dict | None:
     return discover()
 
 
-def _member_stack_deployed(member: object) -> dict[str, object]:
+def _member_stack_deployed(member: object) -> dict[str, Any]:
     """A member stack reached CREATE_COMPLETE or UPDATE_COMPLETE (forwarded to the central bus,
     the account and region being EventBridge's own fields of the event): remember it, so that a
     ``*`` scope discovers it daily, and discover its ALB ENIs now - the deploy-time backfill ran

@@ -22,10 +22,12 @@ def handler(event: dict, context: object) -> dict:
     url = messages.console_url(event.get("execution_id"))
     if event.get("kind") == "failure":
         count_run_event("FailedRuns")  # the FailedRunAlarm counts these (bad manual input never gets here)
-        state = event.get("state") if isinstance(event.get("state"), dict) else {}
+        given_state = event.get("state")
+        state: dict = given_state if isinstance(given_state, dict) else {}
         failure = state.get("failure") or event.get("failure") or {}
         state_name, details = next(iter(failure.items()), ("unknown state", {}))
-        execution_input = event.get("input") if isinstance(event.get("input"), dict) else {}
+        given_input = event.get("input")
+        execution_input: dict = given_input if isinstance(given_input, dict) else {}
         day = (state.get("plan") or {}).get("date") or execution_input.get("date")
         try:
             day = parse_day(day).isoformat()
@@ -46,7 +48,9 @@ def handler(event: dict, context: object) -> dict:
         return messages.empty_scope(
             day, scope, int(enis.get("albs_out_of_scope", 0)), enis.get("out_of_scope_places") or [], url
         )
-    comparison = objects.get_json(event["comparison"]["results_location"])  # every ALB, not the state's top
+    comparison = objects.get_json_object(
+        event["comparison"]["results_location"]
+    )  # every ALB, not the state's top
     return messages.alert(
         comparison["date"],
         comparison["results"],

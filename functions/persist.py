@@ -40,7 +40,7 @@ def data_scanned_bytes(queries: object) -> int:
 def handler(event: dict, context: object) -> dict:
     """``{"comparison": <Compare's summary>, "queries": <the Queries state's output>, "execution_id": ARN}``;
     the per-ALB results are read from the summary's ``results_location``."""
-    comparison = {**event["comparison"], **objects.get_json(event["comparison"]["results_location"])}
+    comparison = {**event["comparison"], **objects.get_json_object(event["comparison"]["results_location"])}
     scanned = data_scanned_bytes(event.get("queries"))
     day = comparison["date"]
     reconciled_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

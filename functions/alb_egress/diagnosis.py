@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from .reconcile import AlbDay, Status
 
@@ -57,7 +58,8 @@ class Problem:
 
     @classmethod
     def from_dict(cls, values: Mapping) -> Problem:
-        return cls(**{k: values.get(k) for k in cls.__dataclass_fields__})
+        fields: dict[str, Any] = {k: values.get(k) for k in cls.__dataclass_fields__}
+        return cls(**fields)
 
 
 def no_flow_log_files(account: str, region: str, location: str) -> Problem:

@@ -175,7 +175,7 @@ def count_per_alb(
         alb.damaged_records += chosen.damaged_records
         alb.counted.add(chosen.flow_log)
         alb.not_counted.update(others)
-        missing = alive - coverage.get(chosen.flow_log, ALL_HOURS)
+        missing = alive - frozenset(coverage.get(chosen.flow_log, ALL_HOURS))
         if missing:
             alb.uncovered_hours |= missing
             alb.uncovered_by.add(chosen.flow_log)
@@ -211,8 +211,8 @@ def flow_count_problems(
                 )
             )
     for arn, alb in sorted(counts.by_alb.items()):
-        folder = counts.damage.get(_place(arn))
-        if alb.damaged_share_exceeded and not (folder and folder.share_exceeded):
+        of_folder = counts.damage.get(_place(arn))
+        if alb.damaged_share_exceeded and not (of_folder and of_folder.share_exceeded):
             problem = damaged_problem(
                 *_place(arn),
                 alb.damaged_records,

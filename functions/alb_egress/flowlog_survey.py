@@ -113,7 +113,8 @@ def _instant(value: str) -> datetime:
 
 def hour_ranges(hours: Iterable[int]) -> str:
     """``{0,1,2,5}`` -> ``00:00-03:00, 05:00-06:00`` (UTC)."""
-    ordered, ranges = sorted(set(hours)), []
+    ordered = sorted(set(hours))
+    ranges: list[list[int]] = []
     for hour in ordered:
         if ranges and ranges[-1][1] == hour:
             ranges[-1][1] = hour + 1

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 from .identity import Scope, load_balancer_of
 from .timeutil import InvalidDate, day_bounds, format_instant, parse_instant
@@ -56,6 +57,25 @@ PROBLEM_STATUSES = frozenset(
     }
 )
 ALERTED = frozenset({Status.MISMATCH, Status.MISSING_CUR, Status.MISSING_FLOW_LOGS}) | PROBLEM_STATUSES
+
+
+class EgressTotals(NamedTuple):
+    """What the flow logs measured of one ALB on D (the egress query, one flow log per ENI)."""
+
+    egress_bytes: int
+    skipdata_records: int = 0
+    cloudfront_bytes: int = 0
+    aws_service_bytes: int = 0
+
+
+class CurTotals(NamedTuple):
+    """What the CUR billed one ALB for D (the usage query)."""
+
+    gb: float
+    cost: float
+    inter_region_gb: float = 0.0
+    same_region_gb: float = 0.0
+    net_cost: float | None = None  # net unblended, when every line of the ALB has it
 
 
 def is_alerted(status: str, below_min_impact: bool = False) -> bool:
@@ -164,8 +184,8 @@ def classify(
 def reconcile_day(
     day: date,
     eni_counts: Mapping[str, int],
-    egress_by_alb: Mapping[str, tuple[int, int]],
-    cur_by_alb: Mapping[str, tuple[float, float]],
+    egress_by_alb: Mapping[str, EgressTotals],
+    cur_by_alb: Mapping[str, CurTotals],
     cur_covers_day: bool,
     scope: Scope,
     thresholds: Thresholds,
@@ -184,13 +204,9 @@ def reconcile_day(
         if not scope.covers(arn):
             continue  # out of scope, or a CUR resource id that is not an ALB ARN
         load_balancer = load_balancer_of(arn)
-        flow_bytes, skipdata, cloudfront, aws_service = (*egress_by_alb.get(arn, (0, 0)), 0, 0)[:4]
-        cur_gb, cur_cost, inter_region, same_region, net_cost = (
-            *cur_by_alb.get(arn, (0.0, 0.0)),
-            0.0,
-            0.0,
-            None,
-        )[:5]
+        # a plain tuple (a test's, an older caller's) of the first fields gets the others' defaults
+        flow_bytes, skipdata, cloudfront, aws_service = EgressTotals(*egress_by_alb.get(arn, (0,)))
+        cur_gb, cur_cost, inter_region, same_region, net_cost = CurTotals(*cur_by_alb.get(arn, (0.0, 0.0)))
         flow_gb = flow_bytes / BYTES_PER_GB
         flow_logged = arn in egress_by_alb  # the query has a row for every ALB with any record in D
         delta_gb = flow_gb - cur_gb
@@ -231,6 +247,6 @@ def reconcile_day(
     return sorted(results, key=lambda r: (r.load_balancer, r.load_balancer_arn))
 
 
-def out_of_scope_billed(cur_by_alb: Mapping[str, tuple[float, float]], scope: Scope) -> int:
+def out_of_scope_billed(cur_by_alb: Mapping[str, CurTotals], scope: Scope) -> int:
     """ALBs the CUR bills for D that the scope leaves out (counted in the run summary only)."""
     return sum(1 for arn in cur_by_alb if not scope.covers(arn))

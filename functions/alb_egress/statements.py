@@ -231,10 +231,10 @@ def add_enis_partition(settings: Settings, day: date) -> str:
 def add_cur_partition(settings: Settings, day: date, deliveries: dict[str, str] | None = None) -> str:
     """D's billing period, and D+1's when D is the last day of a month: whether D is complete shows
     in the usage lines of the day after (docs/DESIGN.md §3, freshness). CUR 2.0: the latest delivery only."""
-    specs = []
+    specs: list[tuple[dict[str, str | date], sql.SqlFragment]] = []
     for period_day in cur_periods(day):
         delivery = (deliveries or {}).get(f"{period_day:%Y-%m}", sql.OVERWRITE_DELIVERY)
-        values = (
+        values: dict[str, str | date] = (
             {"year": str(period_day.year), "month": str(period_day.month)}
             if settings.cur_format == "legacy"
             else {"billing_period": f"{period_day:%Y-%m}", "delivery": sql.delivery_partition_value(delivery)}

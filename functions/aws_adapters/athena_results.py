@@ -9,7 +9,7 @@ def rows(query_execution_id: str, athena=None) -> list[dict[str, str | None]]:
     """Data rows as dicts keyed by column name; the header row of the first page is skipped."""
     paginator = (athena or client("athena")).get_paginator("get_query_results")
     columns: list[str] | None = None
-    result = []
+    result: list[dict[str, str | None]] = []
     for page in paginator.paginate(QueryExecutionId=query_execution_id):
         page_rows = page["ResultSet"]["Rows"]
         if columns is None:

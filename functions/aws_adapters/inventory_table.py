@@ -157,7 +157,7 @@ class InventoryTable:
 
     def all_records(self) -> list[dict]:
         """Every item, placeholders included (operators' inspection and the demo)."""
-        items = []
+        items: list[dict] = []
         for page in self._dynamodb.get_paginator("scan").paginate(TableName=self.table_name):
             items.extend({k: _deserialize(v) for k, v in item.items()} for item in page.get("Items", []))
         return sorted(items, key=lambda item: item["eni_id"])
@@ -187,7 +187,7 @@ class InventoryTable:
 
     def member_stacks(self) -> set[tuple[str, str]]:
         """Every (account, region) a member stack was seen deployed in."""
-        found = set()
+        found: set[tuple[str, str]] = set()
         pages = self._dynamodb.get_paginator("query").paginate(
             TableName=self.table_name,
             IndexName=ACTIVE_INDEX,

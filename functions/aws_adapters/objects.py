@@ -49,6 +49,15 @@ def get_json(uri: str, s3=None) -> object:
     return json.loads((s3 or client("s3")).get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
+def get_json_object(uri: str, s3=None) -> dict:
+    """An object this stack wrote as a JSON object (a results object, a survey): anything else
+    there is not what a later state may read."""
+    value = get_json(uri, s3)
+    if not isinstance(value, dict):
+        raise ValueError(f"{uri} does not hold a JSON object")
+    return value
+
+
 def first_key(bucket: str, prefix: str, s3=None) -> str | None:
     """One object key under ``prefix`` (a List of one key), or None when the prefix holds none -
     also when the bucket itself does not exist."""

@@ -88,7 +88,7 @@ class ResultsTable:
         self._dynamodb = dynamodb or client("dynamodb")
 
     def _query(self, **arguments: object) -> list[dict]:
-        items = []
+        items: list[dict] = []
         for page in self._dynamodb.get_paginator("query").paginate(TableName=self.table_name, **arguments):
             items.extend(plain_item(item) for item in page.get("Items", []))
         return items
