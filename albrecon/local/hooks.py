@@ -725,16 +725,36 @@ def _json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-@contextmanager
-def installed(
+@dataclass(frozen=True)
+class Patch:
+    """One replacement of moto's (or botocore's) code, and why it is there."""
+
+    target: Any  # the class or module
+    attribute: str
+    replacement: Any
+    # gap: what moto lacks (Athena, Docker-free Lambda, the data directory); clock: time scaled in
+    # tests; fault: injected errors; speed: the same answer sooner (switchable off)
+    kind: str
+    reason: str
+
+
+PATCH_KINDS = ("gap", "clock", "fault", "speed")
+# "off": moto's own code instead of every speed patch - the answers must not change (CI checks)
+SPEED_PATCHES_VARIABLE = "ALBRECON_LOCAL_SPEED_PATCHES"
+
+
+def speed_patches_on() -> bool:
+    return os.environ.get(SPEED_PATCHES_VARIABLE, "on").lower() != "off"
+
+
+def patches(
     engine: AthenaEngine,
     functions: Callable[[], dict[str, LocalFunction]],
     faults: FaultInjector,
     retry_clock: RetryClock,
     execution_ends: ExecutionEnds | None = None,
-) -> Iterator[None]:
-    """Installs every hook for the duration of the block."""
-
+) -> list[Patch]:
+    """Every patch the local runtime installs, in order: one table a person (and a test) can read."""
     original_call_action = BaseResponse.call_action
 
     def call_action(self: BaseResponse):
@@ -774,114 +794,191 @@ def installed(
     def state_task_service_for(service_name: str):
         return StateTaskServiceAthena() if service_name == "athena" else original_factory(service_name)
 
+    original_seconds = TimeoutSeconds._eval_seconds
+
+    def scaled_seconds(self: TimeoutSeconds, env) -> float:
+        seconds = original_seconds(self, env)
+        return seconds if self.is_default_value() else seconds * retry_clock.timeout_scale
+
+    original_put_object = S3Backend.put_object
+
+    def put_object(self, bucket_name: str, key_name: str, value: bytes, *args, **kwargs):
+        stored = original_put_object(self, bucket_name, key_name, value, *args, **kwargs)
+        if bucket_name in engine.stack_buckets:
+            path = engine.local_path(f"s3://{bucket_name}/{key_name}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(bytes(value))
+        return stored
+
+    original_list = S3Backend.list_objects_v2
+    original_get = S3Backend.get_object
+
+    def from_disk(backend, bucket_name: str, keys: list[str]) -> None:
+        root = engine.data_dir / "s3" / bucket_name
+        for key in keys:  # always from the file: the data directory may change between runs
+            original_put_object(backend, bucket_name, key, (root / key).read_bytes())
+
+    def list_objects_v2(self, bucket, prefix, delimiter, continuation_token, start_after, max_keys, *a, **k):
+        if bucket.name not in engine.stack_buckets:
+            keys = engine.data_keys(bucket.name, prefix or "")
+            keys = [key for key in keys if not start_after or key > start_after]
+            from_disk(self, bucket.name, keys[: max_keys + 1])
+        return original_list(
+            self, bucket, prefix, delimiter, continuation_token, start_after, max_keys, *a, **k
+        )
+
+    def get_object(self, bucket_name: str, key_name: str, *args, **kwargs):
+        if (
+            bucket_name not in engine.stack_buckets
+            and (engine.data_dir / "s3" / bucket_name / key_name).is_file()
+        ):
+            from_disk(self, bucket_name, [key_name])
+        return original_get(self, bucket_name, key_name, *args, **kwargs)
+
+    table = [
+        Patch(
+            BaseResponse,
+            "call_action",
+            call_action,
+            "fault",
+            "the Nth call of an action answers an AWS error",
+        ),
+        *(
+            Patch(
+                AthenaResponse, method, athena_answer(method), "gap", "Athena is the embedded DuckDB engine"
+            )
+            for method in (
+                "start_query_execution",
+                "get_query_execution",
+                "get_query_results",
+                "stop_query_execution",
+            )
+        ),
+        Patch(
+            state_task_factory,
+            "state_task_service_for",
+            state_task_service_for,
+            "gap",
+            "moto's interpreter has no Athena optimised integration (.sync)",
+        ),
+        *(
+            Patch(
+                module,
+                "CustomErrorName",
+                _error_name,
+                "gap",
+                "moto refuses States.* names re-raised by branches",
+            )
+            for module in (branches_decl, iteration_worker)
+        ),
+        Patch(retrier_decl, "time", retry_clock, "clock", "Retry back-off recorded and scaled in tests"),
+        Patch(
+            WaitFunction,
+            "_wait_interval",
+            lambda function, env, wait_seconds: retry_clock.wait_interval(function, env, wait_seconds),
+            "clock",
+            "Wait states wait a scaled share of their time",
+        ),
+        Patch(TimeoutSeconds, "_eval_seconds", scaled_seconds, "clock", "TimeoutSeconds scaled in tests"),
+        Patch(
+            S3Backend,
+            "put_object",
+            put_object,
+            "gap",
+            "the stack's buckets are written to the data directory",
+        ),
+        Patch(
+            S3Backend,
+            "list_objects_v2",
+            list_objects_v2,
+            "gap",
+            "the data buckets are read from the data directory",
+        ),
+        Patch(
+            S3Backend, "get_object", get_object, "gap", "the data buckets are read from the data directory"
+        ),
+        Patch(
+            AmazonStateLanguageParser,
+            "parse",
+            staticmethod(_parsed_definition),
+            "speed",
+            "one ANTLR parse of a definition serves every execution",
+        ),
+        Patch(botocore.session, "create_loader", _shared_loader, "speed", "service models loaded once"),
+        Patch(moto_core_utils, "create_loader", _shared_moto_loader, "speed", "moto's models loaded once"),
+        Patch(
+            UpdateExpressionParser,
+            "make",
+            classmethod(lambda cls, expression: _parsed_update_expression(expression)),
+            "speed",
+            "an update expression parsed once",
+        ),
+        Patch(
+            ActionCountValidator,
+            "traverse",
+            _action_counts_of_the_whole_expression,
+            "speed",
+            "one pass instead of one per node",
+        ),
+        Patch(DepthFirstTraverser, "traverse", _depth_first, "speed", "an iterative traversal"),
+        Patch(
+            OverlappingPathsValidator,
+            "traverse",
+            _overlapping_paths_checked_at_the_root,
+            "speed",
+            "checked once at the root",
+        ),
+        Patch(dynamodb_validators, "deepcopy", _copy_by_pickle, "speed", "copies by pickle"),
+        Patch(BaseJSONSerializer, "_serialize_type_structure", _json_structure, "speed", "plain values fast"),
+        Patch(dynamo_type.Item, "project", _project, "speed", "projection without re-conversion"),
+        Patch(dynamo_type.Item, "__init__", _new_item, "speed", "an item built without re-summing its size"),
+        Patch(json_path, "parse", _parsed_json_path, "speed", "a JSONPath parsed once"),
+        Patch(result_path, "parse", _parsed_result_path, "speed", "a ResultPath parsed once"),
+        Patch(
+            kms_models, "generate_private_key", _PrivateKeyOnFirstUse, "speed", "an RSA key made only if used"
+        ),
+        *(
+            Patch(
+                module, "boto_client_for", _integration_client, "gap", "in-process Lambda, as the role (IAM)"
+            )
+            for module in _modules_naming(_ORIGINAL_CLIENT_FOR, "boto_client_for", "moto.stepfunctions.")
+        ),
+    ]
+    if execution_ends is not None:
+        original_terminated = BaseExecutionWorkerCommunication.terminated
+
+        def terminated(communication: BaseExecutionWorkerCommunication) -> None:
+            original_terminated(communication)
+            execution_ends.ended(communication.execution.exec_arn)
+
+        table.append(
+            Patch(
+                BaseExecutionWorkerCommunication,
+                "terminated",
+                terminated,
+                "gap",
+                "an execution's end is told",
+            )
+        )
+    return table
+
+
+@contextmanager
+def installed(
+    engine: AthenaEngine,
+    functions: Callable[[], dict[str, LocalFunction]],
+    faults: FaultInjector,
+    retry_clock: RetryClock,
+    execution_ends: ExecutionEnds | None = None,
+) -> Iterator[None]:
+    """Installs every patch of the table (the speed ones unless switched off) for the block."""
+    speed = speed_patches_on()
     with ExitStack() as stack:
-        stack.enter_context(mock.patch.object(BaseResponse, "call_action", call_action))
         integrations = _Integrations(InProcessLambda(functions, faults))
         _INSTALLED.append(integrations)
         stack.callback(_INSTALLED.remove, integrations)
-        for method in (
-            "start_query_execution",
-            "get_query_execution",
-            "get_query_results",
-            "stop_query_execution",
-        ):
-            stack.enter_context(mock.patch.object(AthenaResponse, method, athena_answer(method)))
-        stack.enter_context(
-            mock.patch.object(state_task_factory, "state_task_service_for", state_task_service_for)
-        )
-        for module in (branches_decl, iteration_worker):
-            stack.enter_context(mock.patch.object(module, "CustomErrorName", _error_name))
-        stack.enter_context(mock.patch.object(retrier_decl, "time", retry_clock))
-        stack.enter_context(
-            mock.patch.object(
-                WaitFunction,
-                "_wait_interval",
-                lambda function, env, wait_seconds: retry_clock.wait_interval(function, env, wait_seconds),
-            )
-        )
-        original_seconds = TimeoutSeconds._eval_seconds
-
-        def scaled_seconds(self: TimeoutSeconds, env) -> float:
-            seconds = original_seconds(self, env)
-            return seconds if self.is_default_value() else seconds * retry_clock.timeout_scale
-
-        stack.enter_context(mock.patch.object(TimeoutSeconds, "_eval_seconds", scaled_seconds))
-        original_put_object = S3Backend.put_object
-
-        def put_object(self, bucket_name: str, key_name: str, value: bytes, *args, **kwargs):
-            stored = original_put_object(self, bucket_name, key_name, value, *args, **kwargs)
-            if bucket_name in engine.stack_buckets:
-                path = engine.local_path(f"s3://{bucket_name}/{key_name}")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(bytes(value))
-            return stored
-
-        stack.enter_context(mock.patch.object(S3Backend, "put_object", put_object))
-        original_list = S3Backend.list_objects_v2
-        original_get = S3Backend.get_object
-
-        def from_disk(backend, bucket_name: str, keys: list[str]) -> None:
-            root = engine.data_dir / "s3" / bucket_name
-            for key in keys:  # always from the file: the data directory may change between runs
-                original_put_object(backend, bucket_name, key, (root / key).read_bytes())
-
-        def list_objects_v2(
-            self, bucket, prefix, delimiter, continuation_token, start_after, max_keys, *a, **k
-        ):
-            if bucket.name not in engine.stack_buckets:
-                keys = engine.data_keys(bucket.name, prefix or "")
-                keys = [key for key in keys if not start_after or key > start_after]
-                from_disk(self, bucket.name, keys[: max_keys + 1])
-            return original_list(
-                self, bucket, prefix, delimiter, continuation_token, start_after, max_keys, *a, **k
-            )
-
-        def get_object(self, bucket_name: str, key_name: str, *args, **kwargs):
-            if (
-                bucket_name not in engine.stack_buckets
-                and (engine.data_dir / "s3" / bucket_name / key_name).is_file()
-            ):
-                from_disk(self, bucket_name, [key_name])
-            return original_get(self, bucket_name, key_name, *args, **kwargs)
-
-        stack.enter_context(mock.patch.object(S3Backend, "list_objects_v2", list_objects_v2))
-        stack.enter_context(mock.patch.object(S3Backend, "get_object", get_object))
-        stack.enter_context(
-            mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parsed_definition))
-        )
-        stack.enter_context(mock.patch.object(botocore.session, "create_loader", _shared_loader))
-        stack.enter_context(mock.patch.object(moto_core_utils, "create_loader", _shared_moto_loader))
-        if execution_ends is not None:
-            original_terminated = BaseExecutionWorkerCommunication.terminated
-
-            def terminated(communication: BaseExecutionWorkerCommunication) -> None:
-                original_terminated(communication)
-                execution_ends.ended(communication.execution.exec_arn)
-
-            stack.enter_context(mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminated))
-        stack.enter_context(
-            mock.patch.object(
-                UpdateExpressionParser,
-                "make",
-                classmethod(lambda cls, expression: _parsed_update_expression(expression)),
-            )
-        )
-        stack.enter_context(
-            mock.patch.object(ActionCountValidator, "traverse", _action_counts_of_the_whole_expression)
-        )
-        stack.enter_context(mock.patch.object(DepthFirstTraverser, "traverse", _depth_first))
-        stack.enter_context(
-            mock.patch.object(OverlappingPathsValidator, "traverse", _overlapping_paths_checked_at_the_root)
-        )
-        stack.enter_context(mock.patch.object(dynamodb_validators, "deepcopy", _copy_by_pickle))
-        stack.enter_context(
-            mock.patch.object(BaseJSONSerializer, "_serialize_type_structure", _json_structure)
-        )
-        stack.enter_context(mock.patch.object(dynamo_type.Item, "project", _project))
-        stack.enter_context(mock.patch.object(dynamo_type.Item, "__init__", _new_item))
-        stack.enter_context(mock.patch.object(json_path, "parse", _parsed_json_path))
-        stack.enter_context(mock.patch.object(result_path, "parse", _parsed_result_path))
-        stack.enter_context(mock.patch.object(kms_models, "generate_private_key", _PrivateKeyOnFirstUse))
-        for module in _modules_naming(_ORIGINAL_CLIENT_FOR, "boto_client_for", "moto.stepfunctions."):
-            stack.enter_context(mock.patch.object(module, "boto_client_for", _integration_client))
+        for patch in patches(engine, functions, faults, retry_clock, execution_ends):
+            if patch.kind == "speed" and not speed:
+                continue
+            stack.enter_context(mock.patch.object(patch.target, patch.attribute, patch.replacement))
         yield

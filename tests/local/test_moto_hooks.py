@@ -143,3 +143,40 @@ def test_step_functions_internals_the_speed_hooks_replace():
     )
     uses = [line for line in inspect.getsource(kms_models).splitlines() if "private_key" in line]
     assert all("generate_private_key" in line or "key.private_key." in line for line in uses), uses
+
+
+def test_every_patch_says_its_purpose_and_its_target_exists():
+    """One table (hooks.patches): each entry replaces an attribute moto (or botocore) has, says why,
+    and is sorted by purpose, so a moto upgrade shows at once which patch lost its target."""
+    from albrecon.local import hooks
+
+    table = hooks.patches(
+        engine=None,
+        functions=dict,
+        faults=hooks.FaultInjector(),
+        retry_clock=hooks.RetryClock(scale=1.0, timeout_scale=1.0, wait_scale=1.0),
+        execution_ends=hooks.ExecutionEnds(),
+    )
+    assert {p.kind for p in table} == set(hooks.PATCH_KINDS)
+    for patch in table:
+        assert hasattr(patch.target, patch.attribute), (patch.target, patch.attribute)
+        assert patch.reason and patch.kind in hooks.PATCH_KINDS
+    places = [(id(p.target), p.attribute) for p in table]
+    assert len(places) == len(set(places))  # one patch per attribute
+
+
+def test_the_speed_patches_can_be_switched_off(monkeypatch):
+    """ALBRECON_LOCAL_SPEED_PATCHES=off runs moto's own code (make test runs the pipeline's e2e
+    tests so as well: a speed patch must never change an answer)."""
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+
+    from albrecon.local import hooks
+    from albrecon.local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
+
+    own = DepthFirstTraverser.traverse
+    monkeypatch.setenv(hooks.SPEED_PATCHES_VARIABLE, "off")
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
+        assert DepthFirstTraverser.traverse is own
+    monkeypatch.setenv(hooks.SPEED_PATCHES_VARIABLE, "on")
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
+        assert DepthFirstTraverser.traverse is not own
