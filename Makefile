@@ -49,6 +49,8 @@ FORKING_TESTS := tests/local/test_parallel_replay.py
 test: install
 	$(PY) -m pytest -n auto --dist loadfile --ignore=$(FORKING_TESTS) --iam-every-statement
 	$(PY) -m pytest $(FORKING_TESTS)
+	# the pipeline's answers once more with moto's own code instead of the speed patches (hooks.py)
+	ALBRECON_LOCAL_SPEED_PATCHES=off $(PY) -m pytest -q -n auto --dist loadfile -p no:cacheprovider tests/e2e/test_pipeline.py
 
 lint: install $(CHECKOV) $(SAM)
 	$(VENV)/bin/ruff check .
