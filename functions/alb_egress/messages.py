@@ -50,6 +50,14 @@ def _billed_versus_measured(r: Mapping) -> str:
     return f"billed {how}: {amount} {'over' if over > 0 else 'under'}-billed (at the CUR's effective rate)"
 
 
+def _kind_and_date(kind: str, day: str) -> dict[str, dict[str, str]]:
+    """The message attributes every e-mail has: what it is about, and which day."""
+    return {
+        "kind": {"DataType": "String", "StringValue": kind},
+        "date": {"DataType": "String", "StringValue": day},
+    }
+
+
 def _subject(text: str) -> str:
     """SNS subjects: at most 100 characters of printable ASCII, no line breaks."""
     ascii_text = "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
@@ -82,10 +90,7 @@ def message_attributes(
     def number(value: int) -> dict[str, str]:
         return {"DataType": "Number", "StringValue": str(value)}
 
-    attributes = {
-        "kind": {"DataType": "String", "StringValue": kind},
-        "date": {"DataType": "String", "StringValue": day},
-    }
+    attributes = _kind_and_date(kind, day)
     for status in ATTRIBUTE_STATUSES:
         attributes[status.value.lower()] = number(counts.get(status.value, 0))
     attributes["problems"] = number(sum(counts.get(s.value, 0) for s in PROBLEM_STATUSES))
@@ -278,10 +283,7 @@ def failure(day: str | None, state: str, error: str, cause: str, console_url: st
     return {
         "subject": subject,
         "message": "\n".join(lines),
-        "attributes": {
-            "kind": {"DataType": "String", "StringValue": "pipeline_failed"},
-            "date": {"DataType": "String", "StringValue": label},
-        },
+        "attributes": _kind_and_date("pipeline_failed", label),
         # the execution's own cause (the console, `albrecon local --json`): which state, what error
         "cause": (f"{state} failed for {label}: {error}: " + (f"{reason} | " if reason else "") + cause)[
             :32_000
@@ -331,8 +333,5 @@ def empty_scope(
     return {
         "subject": subject,
         "message": "\n".join(lines),
-        "attributes": {
-            "kind": {"DataType": "String", "StringValue": "empty_scope"},
-            "date": {"DataType": "String", "StringValue": day},
-        },
+        "attributes": _kind_and_date("empty_scope", day),
     }
