@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger, Tracer
 
 from alb_egress import statements
 from alb_egress.inventory import albs_outside_scope, enis_of_day
+from alb_egress.payloads import EnisOutput
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
 from aws_adapters import objects
@@ -23,7 +24,7 @@ tracer = Tracer()
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: object) -> EnisOutput:
     """``{"date": "YYYY-MM-DD", "execution_id": ARN}``."""
     settings = settings_from_environment(os.environ)
     day = parse_day(event["date"])

@@ -7,6 +7,7 @@ import os
 from aws_lambda_powertools import Logger
 
 from alb_egress import messages
+from alb_egress.payloads import Email
 from alb_egress.timeutil import InvalidDate, parse_day
 from aws_adapters import objects
 from aws_adapters.run_metrics import count_run_event
@@ -15,7 +16,7 @@ logger = Logger()
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: object) -> Email:
     """``{"kind": "alert", "comparison": <Compare's summary, with results_location>}``, or
     ``{"kind": "failure", "state": <the state at the failure, with failure.<State> = {Error, Cause}
     and plan.date once Plan ran>, "input": <execution input>, "execution_id": ...}``."""

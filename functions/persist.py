@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from alb_egress.payloads import PersistOutput
 from aws_adapters import objects
 from aws_adapters.results_table import ResultsTable
 
@@ -37,7 +38,7 @@ def data_scanned_bytes(queries: object) -> int:
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: object) -> PersistOutput:
     """``{"comparison": <Compare's summary>, "queries": <the Queries state's output>, "execution_id": ARN}``;
     the per-ALB results are read from the summary's ``results_location``."""
     comparison = {**event["comparison"], **objects.get_json_object(event["comparison"]["results_location"])}

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
+from .payloads import Email, FailureEmail
 from .reconcile import ALERTED, PROBLEM_STATUSES, Status, is_alerted
 
 SUBJECT_MAX = 100  # SNS subject limit
@@ -106,7 +107,7 @@ def alert(
     console_url: str | None,
     problems: list[Mapping] | None = None,
     flow_log_damage: list[Mapping] | None = None,
-) -> dict:
+) -> Email:
     """Subject, body and attributes for the day's run-level problems first, then its alerted ALBs."""
     problems = problems or []
     alerted = [
@@ -265,7 +266,7 @@ def failure_reason(cause: str) -> str | None:
     return None
 
 
-def failure(day: str | None, state: str, error: str, cause: str, console_url: str | None) -> dict:
+def failure(day: str | None, state: str, error: str, cause: str, console_url: str | None) -> FailureEmail:
     label = day or "unknown day"
     subject = _subject(f"ALB egress reconciliation FAILED for {label} in {state}: {error}")
     reason = failure_reason(cause)
@@ -310,7 +311,7 @@ def console_url(execution_arn: str | None) -> str | None:
 
 def empty_scope(
     day: str, scope: Mapping[str, str], albs_out_of_scope: int, places: list, console_url: str | None
-) -> dict:
+) -> Email:
     """No ALB of the inventory is in scope on ``day`` although it holds some: the scope parameters
     most likely name nothing that exists (a typo in Accounts, Regions or LoadBalancerNames)."""
     subject = _subject(

@@ -667,3 +667,45 @@ def test_backfill_stays_under_athenas_active_query_quota(definition):
     assert peak == 10
     assert max_backfill_concurrency(definition) * peak <= ATHENA_ACTIVE_QUERIES
     assert max_backfill_concurrency(definition, athena_queries=200) == 20
+
+
+def _lambda_tasks(states: dict) -> dict[str, dict]:
+    found = {}
+    for name, state in states.items():
+        if state.get("Type") == "Task" and "lambda:invoke" in state.get("Resource", ""):
+            found[name] = state
+        for branch in state.get("Branches", []):
+            found |= _lambda_tasks(branch["States"])
+        if "ItemProcessor" in state:
+            found |= _lambda_tasks(state["ItemProcessor"]["States"])
+    return found
+
+
+def test_every_lambda_tasks_payload_is_declared_and_the_mocks_answer_in_it(definition):
+    """docs/DESIGN.md §2: the hand-offs between states are declared once (alb_egress/payloads.py).
+    Every `$.Payload.<key>` a ResultSelector picks is a key of its task's type, and every Step
+    Functions Local mock of that task answers with each key the type requires."""
+    from alb_egress.payloads import TASK_OUTPUTS
+
+    from .conftest import REPO
+
+    tasks = _lambda_tasks(definition["States"])
+    assert set(tasks) == set(TASK_OUTPUTS)
+    for name, state in tasks.items():
+        declared = TASK_OUTPUTS[name]
+        keys = declared.__required_keys__ | declared.__optional_keys__
+        picked = {v.removeprefix("$.Payload.") for v in state.get("ResultSelector", {}).values()}
+        assert picked <= keys, (name, picked - keys)
+    mocks = json.loads((REPO / "tests" / "sfn_local" / "MockConfigFile.json").read_text())
+    [machine] = mocks["StateMachines"].values()
+    checked = 0
+    for case in machine["TestCases"].values():
+        for state, mock in case.items():
+            if state not in TASK_OUTPUTS:
+                continue
+            for answer in mocks["MockedResponses"][mock].values():
+                if "Return" in answer:
+                    missing = TASK_OUTPUTS[state].__required_keys__ - set(answer["Return"]["Payload"])
+                    assert not missing, (state, mock, missing)
+                    checked += 1
+    assert checked >= 10
