@@ -676,7 +676,7 @@ def _apply_output(args: argparse.Namespace) -> None:
     args.json, args.csv = output == "json", output == "csv"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - a flat list of every verb's options
     parser = _Parser(prog="albrecon", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

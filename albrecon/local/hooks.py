@@ -747,7 +747,7 @@ def speed_patches_on() -> bool:
     return os.environ.get(SPEED_PATCHES_VARIABLE, "on").lower() != "off"
 
 
-def patches(
+def patches(  # noqa: C901 - the table itself (its closures' branches count): one entry per patch, read top to bottom
     engine: AthenaEngine,
     functions: Callable[[], dict[str, LocalFunction]],
     faults: FaultInjector,

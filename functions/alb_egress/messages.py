@@ -100,7 +100,7 @@ def message_attributes(
     return attributes
 
 
-def alert(
+def alert(  # noqa: C901 - the e-mail body: a caveat per kind of doubt, in the order people read them
     day: str,
     results: list[Mapping],
     cur_covers_day: bool,
