@@ -29,7 +29,13 @@ def _replay(args: argparse.Namespace) -> int:
     from .local.runtime import PLACEHOLDER_PARAMETERS, LocalAws
     from .pipeline import replay_events
 
+    if not args.events.is_dir():
+        raise FileNotFoundError(f"no events directory at {args.events}")
     events = read_event_files(args.events)
+    if not events:
+        raise ValueError(
+            f"no events in {args.events}: it holds no *.json file (EventBridge events, one or a list each)"
+        )
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING"} if not args.verbose else {}
     with LocalAws(parameters=PLACEHOLDER_PARAMETERS, function_env=quiet) as aws:
         outcomes = replay_events(aws, events)

@@ -300,3 +300,10 @@ def test_generate_scales_its_records_with_the_albs_and_writes_an_organizations_s
     parameters = json.loads((tmp_path / "org" / "parameters.json").read_text())
     assert parameters["Accounts"] == "123456789012,210987654321"
     assert parameters["Regions"] == "eu-west-1,us-east-1"
+
+
+def test_replay_refuses_a_missing_or_empty_events_directory(tmp_path, capsys):
+    code, _, err = _cli(capsys, "replay", "--events", str(tmp_path / "nope"))
+    assert code == 2 and "no events directory" in err
+    code, _, err = _cli(capsys, "replay", "--events", str(tmp_path))
+    assert code == 2 and "no events in" in err
