@@ -265,8 +265,6 @@ class _RangeInterrupted(KeyboardInterrupt):
 def _reconcile_range(pipeline, days) -> list:
     from tqdm import tqdm
 
-    from alb_egress.reconcile import is_alerted
-
     runs = []
     with tqdm(total=len(days), unit="day", desc="reconcile", file=sys.stderr) as bar:
         for day in days:
@@ -501,11 +499,8 @@ def _history(args: argparse.Namespace) -> int:
         items = [i for i in items if is_alerted(i.get("status", ""), bool(i.get("below_min_impact")))]
     if args.sort == "impact":  # the largest $ either way first; unmeasured and unpriced last
         items.sort(key=lambda i: -abs(over_billed_usd(i) or 0))
-    records = [
-        {"date": i.get("date"), **result_record(i), "execution_arn": i.get("execution_arn")} for i in items
-    ]
     if args.json:
-        print(json.dumps(records, indent=2, default=str))
+        print(json.dumps(_result_rows(items), indent=2, default=str))
     elif args.csv:
         _print_results_csv(items)
     elif items:
@@ -523,9 +518,14 @@ def _print_results_csv(items: list[dict]) -> None:
 
     writer = csv.DictWriter(sys.stdout, fieldnames=["date", *RESULT_FIELDS, "execution_arn"])
     writer.writeheader()
-    writer.writerows(
+    writer.writerows(_result_rows(items))
+
+
+def _result_rows(items: list[dict]) -> list[dict]:
+    """The one result schema as rows: date, RESULT_FIELDS, execution_arn."""
+    return [
         {"date": i.get("date"), **result_record(i), "execution_arn": i.get("execution_arn")} for i in items
-    )
+    ]
 
 
 def _results_source(args: argparse.Namespace):  # -> albrecon.results.ResultsSource
