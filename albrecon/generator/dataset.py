@@ -183,6 +183,7 @@ class DatasetSpec:
     cur2_deliveries: int = 0  # CUR 2.0 "create new export file": this many refreshes, each in its folder
     cur_status: str = "READY"  # the legacy CUR's status table: READY, or UPDATING during a refresh
     mid_day_changes: bool = True  # one ENI created and one deleted during D (each day: another ALB)
+    mid_day_change_albs: int = 1  # how many ALBs (the first ones) replace an ENI so on D
     unrelated_enis: int = 3  # instance ENIs with internet egress, not in the inventory
     skipdata_per_eni: int = 1  # SKIPDATA records per ALB ENI per day
     malformed_lines: int = 0  # garbage lines appended to a D file (must be reported, never summed)
@@ -237,7 +238,7 @@ def _enis(spec: DatasetSpec) -> list[Eni]:
                 az=az,
             )
             enis.append(eni)
-        if spec.mid_day_changes and alb_index == 0:
+        if spec.mid_day_changes and alb_index < spec.mid_day_change_albs:
             # The ALB scales: one new ENI at 13:20, one old ENI gone at 09:45.
             counter += 1
             enis.append(

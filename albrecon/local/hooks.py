@@ -120,6 +120,7 @@ from moto.core import utils as moto_core_utils
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.serialize import BaseJSONSerializer
+from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import dynamo_type
 from moto.dynamodb.models.utilities import bytesize, find_nested_key
@@ -161,6 +162,7 @@ from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
+from . import dynamodb_fast_update as fast_update
 from . import iam
 from .athena import AthenaEngine, AthenaError
 from .lambdas import FunctionError, LocalFunction
@@ -373,7 +375,7 @@ _ORIGINAL_UPDATE_PARSE = UpdateExpressionParser.make.__func__
 @functools.lru_cache(maxsize=256)
 def _parsed_update_expression(expression: str):
     # Read-only afterwards: moto's validator works on a deep copy of the tree it is given.
-    return _ORIGINAL_UPDATE_PARSE(UpdateExpressionParser, expression)
+    return fast_update.remember_text(_ORIGINAL_UPDATE_PARSE(UpdateExpressionParser, expression), expression)
 
 
 def _action_counts_of_the_whole_expression(validator: ActionCountValidator, node):
@@ -929,6 +931,20 @@ def patches(  # noqa: C901 - the table itself (its closures' branches count): on
             "checked once at the root",
         ),
         Patch(dynamodb_validators, "deepcopy", _copy_by_pickle, "speed", "copies by pickle"),
+        Patch(
+            dynamodb_models,
+            "UpdateExpressionValidator",
+            fast_update.FastUpdateValidator,
+            "speed",
+            "plain SET / if_not_exists / REMOVE expressions decided without moto's ten walks",
+        ),
+        Patch(
+            dynamodb_models,
+            "UpdateExpressionExecutor",
+            fast_update.FastUpdateExecutor,
+            "speed",
+            "... and applied as moto's executor applies them",
+        ),
         Patch(BaseJSONSerializer, "_serialize_type_structure", _json_structure, "speed", "plain values fast"),
         Patch(dynamo_type.Item, "project", _project, "speed", "projection without re-conversion"),
         Patch(dynamo_type.Item, "__init__", _new_item, "speed", "an item built without re-summing its size"),

@@ -4,6 +4,7 @@ the depth-first walk, the overlapping-paths check, the pickle copy, the Attribut
 serializer, the projection and the item size check)."""
 
 import os
+import re
 
 import boto3
 from botocore.exceptions import ClientError
@@ -92,6 +93,35 @@ def calls(dynamodb) -> list:
             UpdateExpression=refused,
             ExpressionAttributeValues={":v": {"S": "1"}},
         )
+    # the plain shapes the fast update path takes, and each check that sends one back to moto
+    plain_shapes = [
+        ("SET  a=:v ,b = if_not_exists( b , :w ) REMOVE gone, #r", {"#r": "S"}),
+        ("set c = :v remove a", None),
+        ("REMOVE b SET c = :w", None),
+        ("SET kind = if_not_exists(N, :v)", None),  # the kept value is an N: a type mismatch
+        ("SET #u = if_not_exists(S, :w)", {"#u": "until"}),  # an S: fine
+        ("SET size = :v", None),  # a reserved word as a bare name
+        ("SET a = :missing, b = :v", None),
+        ("SET a = if_not_exists(id, :v)", None),  # a key attribute read
+        ("REMOVE id SET a = :v", None),
+        ("SET kind = :n", None),
+        ("SET kind = :e", None),
+        ("SET a = :v REMOVE a", None),
+        ("SET a = :v, #a = :w", {"#a": "a"}),
+    ]
+    values = {":v": {"S": "text"}, ":w": {"M": {"nested": {"S": ""}}}, ":n": {"N": "5"}, ":e": {"S": ""}}
+    for n, (expression, names) in enumerate(plain_shapes):
+        used = {v: values[v] for v in re.findall(r":[a-z]+", expression) if v in values}  # :missing is not
+        for return_values in ("ALL_NEW", "UPDATED_OLD"):
+            call(
+                "update_item",
+                TableName=TABLE,
+                Key={"id": {"S": f"item-{n % 6}"}},
+                UpdateExpression=expression,
+                **({"ExpressionAttributeNames": names} if names else {}),
+                ExpressionAttributeValues=used,
+                ReturnValues=return_values,
+            )
     call(
         "update_item",
         TableName=TABLE,
@@ -155,3 +185,38 @@ def test_dynamodb_answers_the_same_with_and_without_the_hooks():
     assert len(scanned) == 7 and scanned["item-0"]["B"] == {"B": b"\x00\xffbytes"}
     updates = [answer for answer in plain if answer[0] == "update_item"]
     assert "size" in updates[-1][2]  # SET more = ... would take big-0 over the limit
+
+
+def test_the_probe_takes_the_fast_update_path_and_each_of_its_ways_back_to_moto(monkeypatch):
+    from albrecon.local import dynamodb_fast_update
+
+    decided = []
+    original = dynamodb_fast_update._applied
+    monkeypatch.setattr(
+        dynamodb_fast_update, "_applied", lambda validator: decided.append(original(validator)) or decided[-1]
+    )
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS) as aws:
+        calls(aws.client("dynamodb"))
+    fast = sum(d is not None for d in decided)
+    # the recorder's shapes and the plain ones go fast; every refusal, ADD/DELETE, nested paths and the
+    # size limit go to moto
+    assert fast >= 20 and len(decided) - fast >= 20
+
+
+def test_the_recorders_update_expressions_are_of_the_plain_shape():
+    from albrecon.local.dynamodb_fast_update import _plan_of
+
+    created = (
+        "SET #a0 = :v0, #a1 = :v1, active_until = if_not_exists(deleted_at, :far_future) REMOVE expires_at"
+    )
+    deleted = "SET deleted_at = if_not_exists(deleted_at, :deleted), active_until = if_not_exists(deleted_at, :deleted)"
+    for expression in (created, deleted, deleted + ", expires_at = if_not_exists(expires_at, :expires)"):
+        assert _plan_of(expression) is not None
+    for other in (
+        "ADD n :v",
+        "SET a = a + :v",
+        "SET m.x = :v",
+        "SET l[0] = :v",
+        "SET a = list_append(a, :v)",
+    ):
+        assert _plan_of(other) is None
