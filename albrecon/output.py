@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
+from alb_egress.reconcile import AlbDay
+
+# A result's fields are AlbDay's, in its order: a field added there is printed, put in the JSON and
+# the CSV without being listed again. Kept in the stored result but not printed: the day (rows of
+# `history` add it first) and the net cost with its basis (the rate and the impact fold them in).
+_NOT_PRINTED = frozenset({"date", "cur_net_unblended_cost", "cost_basis"})
+# printed right after the field they come from
+_DERIVED_AFTER = {"estimated_impact_usd": ("over_billed_usd",)}  # billed - measured, in $
+
 # The fields of a result that `albrecon local --json` prints (and the CSV of `history` starts with).
-RESULT_FIELDS = (
-    "load_balancer",
-    "load_balancer_arn",
-    "account_id",
-    "region",
-    "eni_count",
-    "flow_log_bytes",
-    "flow_log_gb",
-    "cur_gb",
-    "delta_gb",
-    "delta_pct",
-    "status",
-    "cloudfront_gb",
-    "aws_service_gb",
-    "egress_split",
-    "cur_inter_region_gb",
-    "cur_same_region_gb",
-    "damaged_records",
-    "flow_logs_counted",
-    "flow_logs_not_counted",
-    # money: what the bill charged, its rate, and billed - measured in $ (positive: over-billed)
-    "cur_unblended_cost",
-    "effective_rate_usd_per_gb",
-    "estimated_impact_usd",
-    "over_billed_usd",
-    "below_min_impact",
-    "skipdata_records",
+RESULT_FIELDS = tuple(
+    name
+    for field in fields(AlbDay)
+    if field.name not in _NOT_PRINTED
+    for name in (field.name, *_DERIVED_AFTER.get(field.name, ()))
 )
 
 COLUMNS = (
