@@ -14,6 +14,7 @@ import gzip
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -321,6 +322,7 @@ def data_checks(data_dir: Path, parameters: dict[str, str], account: str, region
             )
         )
         checks.append(_flow_logs_check(files, logs))
+        checks.append(_flow_log_days_check(files, logs))
         if settings.flow_logs_file_format == "text":
             checks.append(_header_check(files, settings.flow_log_format))
             checks.append(_damage_check(files))
@@ -444,6 +446,41 @@ def _flow_logs_check(files: list[Path], logs: Path) -> Check:
         True,
         f"{len(ids)} flow logs ({', '.join(sorted(ids)[:5])}) deliver to {folder.relative_to(logs)} "
         f"(and {len(shared) - 1} more folders): each ENI is counted from one of them",
+    )
+
+
+def _flow_log_days_check(files: list[Path], logs: Path) -> Check:
+    """A day folder missing between the first and the last day of an account/region (deleted,
+    or never delivered): that night would report MISSING_FLOW_LOGS for every ALB there."""
+    days: dict[tuple[str, str], set[date]] = {}
+    for path in files:
+        # account / service / region / year / month / day [/ hour] / file, "key=" in Hive's names
+        parts = [part.split("=", 1)[-1] for part in path.relative_to(logs).parts]
+        try:
+            day = date(int(parts[3]), int(parts[4]), int(parts[5]))
+        except (IndexError, ValueError):
+            continue  # not a day folder: the layout check names it
+        days.setdefault((parts[0], parts[2]), set()).add(day)
+    gaps: dict[tuple[str, str], list[date]] = {}
+    for place, present in sorted(days.items()):
+        first, last = min(present), max(present)
+        span = (first + timedelta(days=n) for n in range((last - first).days))
+        if missing := [day for day in span if day not in present]:
+            gaps[place] = missing
+    if not gaps:
+        spans = [f"{min(d)}..{max(d)}" for d in days.values()]
+        return Check("flow-log days", True, f"no day missing ({', '.join(sorted(set(spans))[:3])})")
+    (account, region), missing = next(iter(gaps.items()))
+    shown = ", ".join(str(d) for d in missing[:5]) + (
+        f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    )
+    return Check(
+        "flow-log days",
+        False,
+        f"no flow-log file for {shown} in {account}/{region}"
+        + (f" (and days of {len(gaps) - 1} more account/regions)" if len(gaps) > 1 else "")
+        + ": those nights report MISSING_FLOW_LOGS",
+        "restore the day folders (or expect those days unmeasured)",
     )
 
 

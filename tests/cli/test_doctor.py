@@ -245,7 +245,7 @@ def _set(data, **parameters):
 
 def test_data_doctor_passes_on_good_data_and_exits_0(data, capsys):
     assert main(["doctor", "--data", str(data)]) == 0
-    assert "8 of 8 checks pass" in capsys.readouterr().out
+    assert "9 of 9 checks pass" in capsys.readouterr().out
 
 
 def _rewrite_flow_files(data, change):
@@ -333,3 +333,18 @@ def test_a_parameters_file_local_refuses_is_a_failed_check_naming_the_fix(data, 
     assert main(["local", "--data", str(data), "--date", "2026-11-20"]) != 0
     err = capsys.readouterr().err
     assert said in err and "Traceback" not in err
+
+
+def test_data_doctor_names_a_flow_log_day_deleted_between_others(tmp_path, capsys):
+    spec = DatasetSpec(
+        day=date(2026, 11, 20), days=3, albs=[AlbSpec("web", "0123456789abcdef")], records_per_day=2_000
+    )
+    generate(spec, tmp_path)
+    assert main(["doctor", "--data", str(tmp_path)]) == 0
+    assert "✓ flow-log days: no day missing (2026-11-19..2026-11-23)" in capsys.readouterr().out
+    [middle] = [p for p in (tmp_path / "s3").rglob("21") if p.is_dir() and p.parent.name == "11"]
+    shutil.rmtree(middle)
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"✗ flow-log days: no flow-log file for 2026-11-21 in {ACCOUNT}/{REGION}" in out
+    assert "MISSING_FLOW_LOGS" in out
