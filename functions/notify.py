@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 
 from alb_egress import messages
 from alb_egress.payloads import Email
-from alb_egress.timeutil import InvalidDate, parse_day
+from alb_egress.timeutil import parse_day
 from aws_adapters import objects
 from aws_adapters.run_metrics import count_run_event
 
@@ -23,25 +23,7 @@ def handler(event: dict, context: object) -> Email:
     url = messages.console_url(event.get("execution_id"))
     if event.get("kind") == "failure":
         count_run_event("FailedRuns")  # the FailedRunAlarm counts these (bad manual input never gets here)
-        given_state = event.get("state")
-        state: dict = given_state if isinstance(given_state, dict) else {}
-        failure = state.get("failure") or event.get("failure") or {}
-        state_name, details = next(iter(failure.items()), ("unknown state", {}))
-        given_input = event.get("input")
-        execution_input: dict = given_input if isinstance(given_input, dict) else {}
-        day = (state.get("plan") or {}).get("date") or execution_input.get("date")
-        try:
-            day = parse_day(day).isoformat()
-        except InvalidDate:
-            day = None  # never echo an invalid (possibly hostile) input into the e-mail
-        details = details if isinstance(details, dict) else {}
-        return messages.failure(
-            day,
-            state_name,
-            str(details.get("Error", "unknown error")),
-            str(details.get("Cause", "")),
-            url,
-        )
+        return messages.failure_of_run(event.get("state"), event.get("input"), event.get("failure"), url)
     if event.get("kind") == "empty_scope":
         enis = event.get("enis") or {}
         scope = {name: os.environ.get(name, "") for name in ("Accounts", "Regions", "LoadBalancerNames")}

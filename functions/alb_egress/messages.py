@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from .payloads import Email, FailureEmail
 from .reconcile import ALERTED, PROBLEM_STATUSES, Status, is_alerted
+from .timeutil import InvalidDate, parse_day
 
 SUBJECT_MAX = 100  # SNS subject limit
 MAX_LISTED = 50  # ALBs detailed in one alert e-mail
@@ -290,6 +291,36 @@ def failure(day: str | None, state: str, error: str, cause: str, console_url: st
             :32_000
         ],
     }
+
+
+def failure_of_run(
+    state: object, execution_input: object, given_failure: object, console_url: str | None
+) -> FailureEmail:
+    """The failure e-mail from what the state machine hands Notify: the state at the failure (its
+    ``failure.<State> = {Error, Cause}``, and ``plan.date`` once Plan ran; else ``given_failure``)
+    and the execution's input. Anything of another shape reads as unknown; a date that does not
+    validate is never echoed (it may be hostile)."""
+    at_failure = state if isinstance(state, dict) else {}
+    failed = at_failure.get("failure") or given_failure
+    state_name, details = (
+        next(iter(failed.items()), (None, None)) if isinstance(failed, dict) else (None, None)
+    )
+    details = details if isinstance(details, dict) else {}
+    plan = at_failure.get("plan")
+    day = plan.get("date") if isinstance(plan, dict) else None
+    if not day and isinstance(execution_input, dict):
+        day = execution_input.get("date")
+    try:
+        day = parse_day(day).isoformat()
+    except InvalidDate:
+        day = None
+    return failure(
+        day,
+        str(state_name or "unknown state"),
+        str(details.get("Error", "unknown error")),
+        str(details.get("Cause", "")),
+        console_url,
+    )
 
 
 def _in_place(result: Mapping, problem: Mapping) -> bool:

@@ -132,3 +132,24 @@ def test_the_terminal_money_never_shows_minus_zero():
     ]
     assert over_billed_usd({"status": "MISMATCH", "estimated_impact_usd": -0.5}) == 0.5
     assert over_billed_usd({"status": "MISSING_FLOW_LOGS", "estimated_impact_usd": -0.5}) is None
+
+
+def test_failure_of_run_reads_the_state_at_the_failure_and_never_echoes_a_bad_date():
+    state = {
+        "plan": {"date": "2026-11-20"},
+        "failure": {"Queries": {"Error": "States.Timeout", "Cause": "slow"}},
+    }
+    email = messages.failure_of_run(state, {"date": "2026-11-19"}, None, None)
+    assert "2026-11-20 in Queries: States.Timeout" in email["subject"] and "cause: slow" in email["message"]
+    # before Plan ran: the input's date, when it is one; the failure as given beside the state
+    email = messages.failure_of_run({}, {"date": "2026-11-19"}, {"Plan": {"Error": "InvalidInput"}}, None)
+    assert "2026-11-19 in Plan: InvalidInput" in email["subject"]
+    hostile = {"date": "2026-11-19'; DROP TABLE x; --"}
+    for state, given_input in (
+        ("not a dict", hostile),
+        ({"plan": ["x"], "failure": "x"}, ["x"]),
+        (None, None),
+    ):
+        email = messages.failure_of_run(state, given_input, None, None)
+        assert "unknown day in unknown state: unknown error" in email["subject"]
+        assert "DROP" not in email["message"]
