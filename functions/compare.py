@@ -12,15 +12,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger, Tracer
 
 from alb_egress import statements
-from alb_egress.diagnosis import (
-    Problem,
-    apply_problems,
-    cur_content_problems,
-    cur_granularity_problem,
-    cur_not_arriving_problem,
-    cur_resource_id_problem,
-    problem_summary,
-)
+from alb_egress.diagnosis import Problem, apply_problems, cur_readiness, problem_summary
 from alb_egress.flow_counts import (
     apply_flow_counts,
     count_per_alb,
@@ -34,7 +26,6 @@ from alb_egress.reconcile import (
     CurTotals,
     EgressTotals,
     Thresholds,
-    cur_covers_day,
     out_of_scope_billed,
     reconcile_day,
 )
@@ -86,10 +77,8 @@ def handler(event: dict, context: object) -> dict:
         for row in cur_rows
     }
     freshness = (athena_results.rows(event["freshness_query_id"]) or [{}])[0]
-    # A legacy CUR in the middle of a refresh may be read half old, half new: not comparable yet.
     refresh_statuses = [r.get("status") for r in athena_results.rows(event["status_query_id"])]
-    cur_ready = all(str(status).upper() == "READY" for status in refresh_statuses)
-    covers = cur_covers_day(freshness.get("covered_until"), day) and cur_ready
+    covers, cur_problems = cur_readiness(day, freshness, refresh_statuses, cur_rows, datetime.now(UTC))
     # Diagnose's whole list (the state carries only its first few): every problem reaches the results.
     listed = (
         objects.get_json(event["problems_location"])
@@ -99,26 +88,7 @@ def handler(event: dict, context: object) -> dict:
     if not isinstance(listed, list | None):
         raise ValueError("the problems Diagnose wrote are not a list")
     problems = [Problem.from_dict(p) for p in [*(event.get("plan_problems") or []), *(listed or [])]]
-    resource_ids = cur_resource_id_problem(
-        int(freshness.get("elb_transfer_rows") or 0),
-        int(freshness.get("elb_transfer_rows_with_resource_id") or 0),
-    )
-    granularity = cur_granularity_problem(
-        int(freshness.get("usage_lines") or 0), int(freshness.get("daily_usage_lines") or 0)
-    )
-    # Only when the CUR is not refreshing and is a CUR with lines at all: those say more precisely.
-    content = cur_content_problems(freshness, cur_rows)
-    # A CUR that is refreshing, monthly or not a CUR at all says more precisely why D is not covered.
-    stopped = (
-        cur_not_arriving_problem(day, freshness.get("covered_until"), datetime.now(UTC))
-        if not covers
-        and cur_ready
-        and granularity is None
-        and not any(p.kind == "NOT_A_CUR" for p in content)
-        else None
-    )
-    problems += [p for p in (resource_ids, granularity, stopped) if p]
-    problems += content
+    problems += cur_problems
     problems += flow_count_problems(flow, folder_gaps(folder_coverage, eni_rows, day))
     results = reconcile_day(
         day,

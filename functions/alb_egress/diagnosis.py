@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from .reconcile import AlbDay, Status
+from .reconcile import AlbDay, Status, cur_covers_day
 
 FLOW_PROBLEMS = (
     Status.NO_FLOW_LOG_FILES,
@@ -325,3 +325,33 @@ def apply_problems(results: Iterable[AlbDay], problems: Iterable[Problem]) -> li
         problem = by_place.get((result.account_id, result.region)) or everywhere
         changed.append(replace(result, status=Status(problem.kind)) if problem else result)
     return changed
+
+
+def cur_readiness(
+    day: date,
+    freshness: Mapping,
+    refresh_statuses: Iterable[object],
+    cur_rows: Iterable[Mapping],
+    now: datetime,
+) -> tuple[bool, list[Problem]]:
+    """Whether the CUR covers D and may be compared, and what the CUR itself says is wrong: its
+    freshness row (cur_freshness.sql), the refresh statuses of a legacy CUR and its usage rows."""
+    # A legacy CUR in the middle of a refresh may be read half old, half new: not comparable yet.
+    ready = all(str(status).upper() == "READY" for status in refresh_statuses)
+    covers = cur_covers_day(freshness.get("covered_until"), day) and ready
+    resource_ids = cur_resource_id_problem(
+        int(freshness.get("elb_transfer_rows") or 0),
+        int(freshness.get("elb_transfer_rows_with_resource_id") or 0),
+    )
+    granularity = cur_granularity_problem(
+        int(freshness.get("usage_lines") or 0), int(freshness.get("daily_usage_lines") or 0)
+    )
+    # Only when the CUR is not refreshing and is a CUR with lines at all: those say more precisely.
+    content = cur_content_problems(freshness, cur_rows)
+    # A CUR that is refreshing, monthly or not a CUR at all says more precisely why D is not covered.
+    stopped = (
+        cur_not_arriving_problem(day, freshness.get("covered_until"), now)
+        if not covers and ready and granularity is None and not any(p.kind == "NOT_A_CUR" for p in content)
+        else None
+    )
+    return covers, [p for p in (resource_ids, granularity, stopped) if p] + content

@@ -163,3 +163,26 @@ def test_a_cur_that_stopped_arriving_is_a_problem_after_the_grace_days():
     )  # still pending
     problem = cur_not_arriving_problem(day, None, datetime(2026, 12, 1, tzinfo=UTC))
     assert problem.kind == "CUR_NOT_ARRIVING" and "2026-11-21" in problem.detail
+
+
+def test_cur_readiness_decides_coverage_and_names_what_stops_it():
+    from datetime import UTC, date, datetime
+
+    from alb_egress.diagnosis import CUR_REQUIRED_COLUMNS, cur_readiness
+
+    day, later = date(2026, 11, 20), datetime(2026, 12, 1, tzinfo=UTC)
+    cur = {
+        "line_items": 100,
+        **dict.fromkeys(CUR_REQUIRED_COLUMNS, 100),
+        "usage_lines": 100,
+        "daily_usage_lines": 100,
+    }
+    covered = {**cur, "covered_until": "2026-11-21 01:00:00.000"}
+    assert cur_readiness(day, covered, ["READY"], [], later) == (True, [])
+    # a legacy CUR being refreshed: not comparable, and not "stopped arriving"
+    assert cur_readiness(day, covered, ["READY", "REFRESHING"], [], later) == (False, [])
+    covers, problems = cur_readiness(day, {**cur, "covered_until": "2026-11-20 12:00:00.000"}, [], [], later)
+    assert not covers and [p.kind for p in problems] == ["CUR_NOT_ARRIVING"]
+    # rows that are not a CUR say so, instead of a CUR that stopped
+    covers, problems = cur_readiness(day, {"line_items": 5}, [], [], later)
+    assert not covers and [p.kind for p in problems] == ["NOT_A_CUR"]
