@@ -32,8 +32,7 @@ def handler(event: dict, context: object) -> EnisOutput:
     enis = enis_of_day(records, day, settings.scope)
     location = objects.put_csv(settings.results_bucket, statements.enis_key(day), [e.row() for e in enis])
     pairs = sorted({(e.account_id, e.region) for e in enis})
-    per_group = max(1, statements.PARTITIONS_PER_STATEMENT // (25 if settings.flow_logs_per_hour else 2))
-    groups = [[list(p) for p in pairs[i : i + per_group]] for i in range(0, len(pairs), per_group)]
+    groups = statements.partition_groups(settings, pairs)
     albs = len({e.load_balancer_arn for e in enis})
     outside = albs_outside_scope(records, day, settings.scope) if not enis else {}
     logger.info(

@@ -197,6 +197,16 @@ def cur_status_query(settings: Settings) -> str:
 
 
 # ---------------------------------------------------------------- partitions
+def partition_groups(
+    settings: Settings, accounts_regions: Iterable[tuple[str, str]]
+) -> list[list[list[str]]]:
+    """The (account, region) pairs of a day in groups whose partitions (D and D+1, each day's 24
+    hours and the day itself with per-hour folders) fit one ALTER TABLE statement each."""
+    pairs = [list(p) for p in sorted(set(accounts_regions))]
+    per_group = max(1, PARTITIONS_PER_STATEMENT // (25 if settings.flow_logs_per_hour else 2))
+    return [pairs[i : i + per_group] for i in range(0, len(pairs), per_group)]
+
+
 def add_flow_logs_partitions(
     settings: Settings,
     day: date,

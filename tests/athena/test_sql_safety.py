@@ -190,3 +190,13 @@ def test_query_text_does_not_grow_with_enis_and_partition_statements_stay_small(
     chunks = statements.add_flow_logs_partitions(settings, DAY, pairs)
     assert len(chunks) == -(-200 * 25 // statements.PARTITIONS_PER_STATEMENT)
     assert max(len(c.encode()) for c in chunks) < sql_render.ATHENA_MAX_QUERY_BYTES // 8
+
+
+@pytest.mark.parametrize("per_hour", ["true", "false"])
+def test_each_partition_group_of_findenis_is_one_statement(per_hour):
+    settings = Settings.from_mapping(BASE | {"FlowLogsPerHourPartition": per_hour})
+    pairs = [(f"{a:012d}", r) for a in range(1, 61) for r in ("us-east-1", "eu-west-1")]
+    groups = statements.partition_groups(settings, pairs + pairs[:5])  # repeats are one pair
+    assert sorted(tuple(p) for g in groups for p in g) == sorted(pairs) and len(groups) > 1
+    for group in groups:
+        assert len(statements.add_flow_logs_partitions(settings, DAY, [tuple(p) for p in group])) == 1
