@@ -122,20 +122,22 @@ def _applied(validator: FastUpdateValidator) -> _Applied | None:
     sources = [name_of(s) for _, _, s in plan.sets if s is not None]
     if None in targets or None in sources or len(set(targets)) != len(targets):
         return None
-    if any(p in table.table_key_attrs for p in targets + sources) or any(
-        v not in values for _, v, _ in plan.sets
-    ):
+    if any(p in table.table_key_attrs for p in targets + sources):
+        return None  # moto refuses a key attribute in an update expression
+    if any(placeholder not in values for _, placeholder, _ in plan.sets):
         return None
     types = {d["AttributeName"]: d["AttributeType"] for d in table.attr}
+    index_keys = set(table.attribute_keys)  # a property that builds its list at each call
     new: dict[str, Any] = {}
     for (_, placeholder, source), target in zip(plan.sets, targets, strict=False):
         existing = item.attrs.get(name_of(source)) if source is not None else None  # type: ignore[arg-type]
-        value = (
-            copy.deepcopy(existing) if existing is not None else dynamo_type.DynamoType(values[placeholder])
-        )
+        if existing is not None:  # if_not_exists keeps the attribute (moto: a deep copy of it)
+            value = copy.deepcopy(existing)
+        else:
+            value = dynamo_type.DynamoType(values[placeholder])
         if target in types and types[target] != value.type:
             return None
-        if target in table.attribute_keys and value.type in ("S", "B") and not value.value:
+        if target in index_keys and value.type in ("S", "B") and not value.value:
             return None
         new[target] = value  # type: ignore[index]
     # moto's size check at each assignment counts the item as it is plus the new attribute: never

@@ -302,9 +302,8 @@ def failure_of_run(
     validate is never echoed (it may be hostile)."""
     at_failure = state if isinstance(state, dict) else {}
     failed = at_failure.get("failure") or given_failure
-    state_name, details = (
-        next(iter(failed.items()), (None, None)) if isinstance(failed, dict) else (None, None)
-    )
+    failed = failed if isinstance(failed, dict) else {}
+    state_name, details = next(iter(failed.items()), (None, None))
     details = details if isinstance(details, dict) else {}
     plan = at_failure.get("plan")
     day = plan.get("date") if isinstance(plan, dict) else None

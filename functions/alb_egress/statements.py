@@ -200,10 +200,11 @@ def cur_status_query(settings: Settings) -> str:
 def partition_groups(
     settings: Settings, accounts_regions: Iterable[tuple[str, str]]
 ) -> list[list[list[str]]]:
-    """The (account, region) pairs of a day in groups whose partitions (D and D+1, each day's 24
-    hours and the day itself with per-hour folders) fit one ALTER TABLE statement each."""
+    """The day's (account, region) pairs in groups whose partitions (flow_log_partitions: 2 a pair,
+    or 25 with per-hour folders) fit one ALTER TABLE statement each."""
     pairs = [list(p) for p in sorted(set(accounts_regions))]
-    per_group = max(1, PARTITIONS_PER_STATEMENT // (25 if settings.flow_logs_per_hour else 2))
+    per_pair = len(flow_log_partitions(settings, "000000000000", "us-east-1", date(2026, 1, 1)))
+    per_group = max(1, PARTITIONS_PER_STATEMENT // per_pair)
     return [pairs[i : i + per_group] for i in range(0, len(pairs), per_group)]
 
 
