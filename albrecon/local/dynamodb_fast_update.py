@@ -37,12 +37,11 @@ _CLAUSES = re.compile(
     r"^\s*SET\s+(?P<set>.+?)(?:\s+REMOVE\s+(?P<remove>[^=()]+?))?\s*$", re.IGNORECASE | re.DOTALL
 )
 
-# parse trees of expressions (held by the parse memo) -> their text
-_TEXT_OF_TREE: dict[int, tuple[Any, str]] = {}
+_TEXT = "_albrecon_expression_text"  # set on the parse memo's trees: the text they were parsed from
 
 
 def remember_text(tree: Any, expression: str) -> Any:
-    _TEXT_OF_TREE[id(tree)] = (tree, expression)  # the tree is held, so its id stays its own
+    setattr(tree, _TEXT, expression)
     return tree
 
 
@@ -103,10 +102,10 @@ class _Applied:
 
 
 def _applied(validator: FastUpdateValidator) -> _Applied | None:
-    entry = _TEXT_OF_TREE.get(id(validator.expression))
-    if entry is None or entry[0] is not validator.expression:
+    expression = getattr(validator.expression, _TEXT, None)
+    if expression is None:
         return None
-    plan = _plan_of(entry[1])
+    plan = _plan_of(expression)
     if plan is None:
         return None
     names = validator.expression_attribute_names or {}
