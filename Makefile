@@ -93,6 +93,16 @@ installed-demo:
 	cd "$$place" && "$$place/venv/bin/albrecon" --version && \
 	"$$place/venv/bin/albrecon" demo --out "$$place/demo" --report "$$place/report.html" --records 8000 | tail -n 4; \
 	test -s "$$place/report.html"; rm -rf "$$place"
+	# the stack-only install, with its own dependencies from the registry: no engine, no plotting
+	@set -e; place=$$(mktemp -d); \
+	python3 -m venv "$$place/venv"; \
+	"$$place/venv/bin/pip" install --quiet ./packaging/stack-only; \
+	cd "$$place" && "$$place/venv/bin/albrecon" --version && "$$place/venv/bin/albrecon" history --help >/dev/null; \
+	for module in duckdb sqlglot moto pyarrow numpy matplotlib; do \
+	  ! "$$place/venv/bin/python" -c "import $$module" 2>/dev/null || { echo "stack-only install has $$module"; exit 1; }; \
+	done; \
+	! "$$place/venv/bin/albrecon" demo --out "$$place/demo" 2>"$$place/err"; grep -q "pipx install ." "$$place/err"; \
+	echo "stack-only install: every AWS verb, no engine or plotting"; rm -rf "$$place"
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis

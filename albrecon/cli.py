@@ -607,13 +607,24 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+DISTRIBUTIONS = ("alb-egress-reconciliation", "alb-egress-reconciliation-stack")  # whole, stack-only
 
-    try:
-        return version("alb-egress-reconciliation")
-    except PackageNotFoundError:  # a source checkout that was never installed
-        return "unknown"
+
+def _version() -> str:
+    """The version of the distribution this copy of albrecon was installed from: the one beside it
+    in its site folder first (both may be installed, in different places), else any by name."""
+    from importlib.metadata import PackageNotFoundError, distributions, version
+
+    beside = {d.metadata["Name"]: d.version for d in distributions(path=[str(Path(__file__).parents[1])])}
+    for name in DISTRIBUTIONS:
+        if name in beside:
+            return f"{beside[name]} ({name})"
+    for name in DISTRIBUTIONS:
+        try:
+            return f"{version(name)} ({name})"
+        except PackageNotFoundError:
+            continue
+    return "unknown"  # a source checkout that was never installed
 
 
 # Written into a directory `generate` or `demo` made: only such a directory is ever replaced.
@@ -842,6 +853,39 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - a flat list of
     return parser
 
 
+# What only the whole tool installs (`pipx install .`): the stack-only install
+# (packaging/stack-only) leaves them out, and a verb that needs one says so in a line.
+_NOT_IN_STACK_ONLY = frozenset(
+    (
+        "duckdb",
+        "sqlglot",
+        "moto",
+        "pyarrow",
+        "yaml",
+        "cfn_flip",
+        "samtranslator",
+        "cfnresponse",
+        "numpy",
+        "matplotlib",
+    )
+)
+
+
+def missing_part(error: ModuleNotFoundError, command: str) -> str | None:
+    """The line for a verb whose optional part is not installed, or None for any other missing module."""
+    module = (error.name or "").partition(".")[0]
+    if module not in _NOT_IN_STACK_ONLY:
+        return None
+    if command == "report":
+        part, extra = "the report's plotting", " (or `pipx install './packaging/stack-only[report]'`)"
+    else:
+        part, extra = "the local runtime (the embedded engine and its AWS)", ""
+    return (
+        f"`albrecon {command}` needs {part}, which this install leaves out ({module} is not "
+        f"installed): `pipx install .` in the repository installs every verb{extra}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -849,6 +893,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (EventFileError, FileNotFoundError, ValueError, OperatorError) as error:
         print(f"albrecon: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        if (line := missing_part(error, args.command)) is None:
+            raise
+        print(f"albrecon: error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: one line, no traceback (a range says what it kept)
         print("albrecon: interrupted", file=sys.stderr)

@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from alb_egress import statements
 from alb_egress.payloads import PersistOutput
+from alb_egress.settings import settings_from_environment
+from alb_egress.timeutil import parse_day
 from aws_adapters import objects
 from aws_adapters.results_table import ResultsTable
 
@@ -57,6 +60,12 @@ def handler(event: dict, context: object) -> PersistOutput:
     # the execution names the write: a retried Persist keeps the old day until the commit
     removed = ResultsTable(os.environ["RESULTS_TABLE"]).replace_day(
         day, items, generation=event.get("execution_id")
+    )
+    # after the commit, so Athena's table never holds a day the results table does not
+    objects.put_json_lines(
+        settings_from_environment(os.environ).results_bucket,
+        statements.results_history_key(parse_day(day)),
+        [{k: v for k, v in item.items() if k != "date"} for item in items],  # `date`: the partition
     )
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AlbEgressReconciliation")
     for result in comparison["results"]:

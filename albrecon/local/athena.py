@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -98,10 +98,27 @@ class TableDef:
     columns: list[tuple[str, str]]
     partition_keys: list[tuple[str, str]]
     location: str
-    storage: str  # "text" or "parquet"
+    storage: str  # "text", "parquet" or "json"
     delimiter: str = "\x01"
     skip_header_lines: int = 0
     partitions: dict[tuple[str, ...], str] = field(default_factory=dict)
+    # a Glue table's parameters, of which partition projection's (projection.*, storage.location.template)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def projected(self) -> bool:
+        return self.parameters.get("projection.enabled", "").strip().lower() == "true"
+
+
+# A Glue table's SerDe (StorageDescriptor.SerdeInfo.SerializationLibrary) as the engine reads it
+SERDE_STORAGE = {
+    "org.openx.data.jsonserde.JsonSerDe": "json",
+    "org.apache.hive.hcatalog.data.JsonSerDe": "json",
+    "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe": "text",
+    "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe": "parquet",
+}
+# Java DateTimeFormatter letters (projection.<column>.format) as strftime's
+_JAVA_DATE_FIELDS = (("yyyy", "%Y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"), ("mm", "%M"), ("ss", "%S"))
 
 
 @dataclass
@@ -164,6 +181,8 @@ class AthenaEngine:
         # the workgroup's BytesScannedCutoffPerQuery (None: no limit): Athena cancels a query
         # that would scan more
         self.bytes_scanned_cutoff: Callable[[str], int | None] = lambda workgroup: None
+        # the workgroup's OutputLocation and whether it is enforced (overrides the request's)
+        self.workgroup_output: Callable[[str], tuple[str | None, bool]] = lambda workgroup: (None, False)
         self.region, self.account = "us-east-1", "123456789012"  # of the Glue catalog's ARNs
 
     # ------------------------------------------------------------------ Athena API shapes
@@ -182,7 +201,11 @@ class AthenaEngine:
             )
         context = QueryExecutionContext or {}
         query_id = str(uuid.uuid4())
-        output = (ResultConfiguration or {}).get("OutputLocation")
+        # Athena writes the result where the workgroup says when it enforces its configuration,
+        # else where the request says, else where the workgroup says (as the caller: s3:PutObject)
+        configured, enforced = self.workgroup_output(WorkGroup)
+        requested = (ResultConfiguration or {}).get("OutputLocation")
+        output = configured if enforced or not requested else requested
         record = QueryExecutionRecord(
             query_execution_id=query_id,
             query=QueryString,
@@ -418,6 +441,60 @@ class AthenaEngine:
             raise AthenaError("INVALID_TABLE_PROPERTY", "LOCATION must be an s3:// URI")
         self.tables[(db, name)] = table
 
+    def register_table(self, table: TableDef) -> None:
+        """A table made in the Glue catalog directly (CloudFormation's AWS::Glue::Table), not by DDL."""
+        if table.database not in self.databases:
+            raise AthenaError("EntityNotFoundException", f"Database {table.database} not found")
+        for _, hive_type in table.columns + table.partition_keys:
+            if hive_type not in HIVE_TO_DUCKDB:
+                raise AthenaError("NOT_SUPPORTED", f"column type {hive_type} is not supported locally")
+        if table.projected:
+            self._projected_partitions(table)  # a projection the engine cannot follow fails now
+        self.tables[(table.database, table.name)] = table
+
+    def _partitions_of(self, table: TableDef) -> list[tuple[tuple, str]]:
+        return self._projected_partitions(table) if table.projected else list(table.partitions.items())
+
+    def _projected_partitions(self, table: TableDef) -> list[tuple[tuple, str]]:
+        """Partition projection (athena/latest/ug/partition-projection-supported-types.html): the
+        partitions are computed from the table's properties, not stored. Here: one `date` column,
+        a day interval, a range ending at a day or NOW, and storage.location.template; the values
+        whose location holds nothing are left out (Athena reads nothing there either)."""
+        params = {k: v.strip() for k, v in table.parameters.items()}
+        if len(table.partition_keys) != 1:
+            raise AthenaError("NOT_SUPPORTED", "the embedded engine projects one partition column")
+        [(key, _)] = table.partition_keys
+        template = params.get("storage.location.template", "")
+        unit = params.get(f"projection.{key}.interval.unit", "DAYS").upper()
+        if params.get(f"projection.{key}.type", "").lower() != "date" or unit != "DAYS":
+            raise AthenaError("NOT_SUPPORTED", f"the embedded engine projects `date` by DAYS only ({key})")
+        if template.count("${" + key + "}") != 1:
+            raise AthenaError(
+                "INVALID_TABLE_PROPERTY", f"storage.location.template must hold ${{{key}}} once"
+            )
+        java = params.get(f"projection.{key}.format", "")
+        strftime = java
+        for letters, directive in _JAVA_DATE_FIELDS:
+            strftime = strftime.replace(letters, directive)
+        if re.search(r"[A-Za-z]", re.sub(r"%[YmdHMS]", "", strftime)):  # a letter left: not translated
+            raise AthenaError("NOT_SUPPORTED", f"date format {java!r} is not supported locally")
+        try:
+            start, end = (v.strip() for v in params[f"projection.{key}.range"].split(","))
+            first = datetime.strptime(start, strftime).date()
+            last = (
+                datetime.now(UTC).date() if end.upper() == "NOW" else datetime.strptime(end, strftime).date()
+            )
+            step = int(params.get(f"projection.{key}.interval", "1"))
+        except (KeyError, ValueError) as error:
+            raise AthenaError("INVALID_TABLE_PROPERTY", f"projection of {key}: {error}") from None
+        partitions = []
+        for offset in range(0, (last - first).days + 1, step):
+            value = (first + timedelta(days=offset)).strftime(strftime)
+            location = template.replace("${" + key + "}", value)
+            if self.local_path(location).is_dir():
+                partitions.append(((value,), location))
+        return partitions
+
     def _drop(self, statement: exp.Drop, database: str | None) -> None:
         db, name = self._qualify(statement.this, database)
         if self.tables.pop((db, name), None) is None and not statement.args.get("exists"):
@@ -512,12 +589,13 @@ class AthenaEngine:
             db, name = self._qualify(node, record.database)
             self._needs(self._glue(["glue:GetTable"], db, name))
             table = self._table(db, name)
-            if table.partition_keys:
+            if table.partition_keys and not table.projected:  # projected: nothing asked of Glue
                 self._needs(self._glue(["glue:GetPartitions"], db, name))
-            partitions = self._pruned_partitions(table, node)
+            candidates = self._partitions_of(table)
+            partitions = self._pruned_partitions(table, node, candidates)
             if partitions is None:
                 record.unpruned_tables.append(f"{db}.{name}")
-                partitions = list(table.partitions.items())
+                partitions = candidates
             view = f"__athena_{position}"
             files_bytes = self._create_view(view, table, partitions, self._path_conjuncts(node))
             scanned += files_bytes
@@ -528,7 +606,9 @@ class AthenaEngine:
             node.replace(replacement)
         return scanned
 
-    def _pruned_partitions(self, table: TableDef, node: exp.Table) -> list[tuple[tuple, str]] | None:
+    def _pruned_partitions(
+        self, table: TableDef, node: exp.Table, candidates: list[tuple[tuple, str]]
+    ) -> list[tuple[tuple, str]] | None:
         """Partitions selected by the enclosing WHERE's conjuncts on partition columns only.
 
         None when the query does not constrain the partition columns (a full-table read).
@@ -556,7 +636,6 @@ class AthenaEngine:
         ]
         if not conjuncts:
             return None
-        candidates = list(table.partitions.items())
         if not candidates:
             return []
         key_columns = ", ".join(f'"{k}"' for k, _ in table.partition_keys)
@@ -672,6 +751,15 @@ class AthenaEngine:
             return (
                 f"SELECT {', '.join(select + constants + [path])} "
                 f"FROM read_parquet({file_list}, union_by_name = true, filename = true)"
+            )
+        if table.storage == "json":  # the JSON SerDe: an object a line, its keys by column name
+            columns = (
+                "{" + ", ".join(f"{_quote(c)}: {_quote(HIVE_TO_DUCKDB[t])}" for c, t in table.columns) + "}"
+            )
+            names = [f'"{c}"' for c, _ in table.columns]
+            return (
+                f"SELECT {', '.join(names + constants + [path])} FROM read_json({file_list}, "
+                f"format = 'newline_delimited', columns = {columns}, compression = 'auto', filename = true)"
             )
         # Athena's text reader (LazySimpleSerDe): split on the delimiter; a missing trailing field is
         # NULL, extra fields are ignored, and a value that is not the column's type (`12x4`, `1.5e9`,

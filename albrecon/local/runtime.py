@@ -27,7 +27,7 @@ from alb_egress.identity import ACCOUNT_RE, REGION_RE
 from alb_egress.settings import BUCKET_RE
 
 from . import hooks, iam
-from .athena import AthenaEngine
+from .athena import SERDE_STORAGE, AthenaEngine, AthenaError, TableDef
 from .execution import ExecutionReport, run_execution
 from .lambdas import FunctionError, LocalFunction, functions_from_template
 from .template import LOCAL_ACCOUNT, LOCAL_REGION, Resolver, Template, TemplateError
@@ -123,6 +123,7 @@ class LocalAws:
         self.athena.region, self.athena.account = self.region, self.account
         self.athena.authorize = iam.check_needs
         self.athena.bytes_scanned_cutoff = self._bytes_scanned_cutoff
+        self.athena.workgroup_output = self._workgroup_output
         self.athena.lake_formation_governed = self.resolver.parameters.get("LakeFormationGrants") == "true"
         self.retry_clock = hooks.RetryClock(
             scale=self.retry_delay_scale, timeout_scale=self.timeout_scale, wait_scale=self.wait_scale
@@ -154,13 +155,22 @@ class LocalAws:
             else:
                 os.environ[key] = value
 
-    def _bytes_scanned_cutoff(self, workgroup: str) -> int | None:
-        """The workgroup's BytesScannedCutoffPerQuery, as moto's Athena holds its configuration."""
+    def _workgroup_configuration(self, workgroup: str) -> dict:
+        """The workgroup's configuration, as moto's Athena holds it."""
         from moto.athena.models import athena_backends
 
         found = athena_backends[self.account][self.region].get_work_group(workgroup) or {}
-        cutoff = (found.get("Configuration") or {}).get("BytesScannedCutoffPerQuery")
+        return found.get("Configuration") or {}
+
+    def _bytes_scanned_cutoff(self, workgroup: str) -> int | None:
+        cutoff = self._workgroup_configuration(workgroup).get("BytesScannedCutoffPerQuery")
         return int(cutoff) if cutoff else None
+
+    def _workgroup_output(self, workgroup: str) -> tuple[str | None, bool]:
+        """The workgroup's query-result location and whether it overrides the caller's."""
+        configuration = self._workgroup_configuration(workgroup)
+        location = (configuration.get("ResultConfiguration") or {}).get("OutputLocation")
+        return location, bool(configuration.get("EnforceWorkGroupConfiguration"))
 
     def _call_context(self, region: str) -> iam.CallContext:
         return iam.CallContext(
@@ -338,15 +348,45 @@ class LocalAws:
         self.athena.databases.add(name.lower())
         self.resolver.refs[logical_id] = name
 
+    def _provision_AWS_Glue_Table(self, logical_id: str, props: dict) -> None:
+        """A table CloudFormation puts in the Glue catalog (not made by the night's DDL): Athena
+        queries it as declared - columns, SerDe, location, partition projection."""
+        spec = self.resolver.resolve(props["TableInput"])
+        descriptor = spec.get("StorageDescriptor", {})
+        serde = descriptor.get("SerdeInfo", {}).get("SerializationLibrary", "")
+        if serde not in SERDE_STORAGE:
+            raise TemplateError(f"{logical_id}: SerDe {serde!r} is not supported locally")
+        table = TableDef(
+            database=self.resolver.resolve(props["DatabaseName"]).lower(),
+            name=spec["Name"].lower(),
+            columns=[(c["Name"].lower(), c["Type"].lower()) for c in descriptor.get("Columns", [])],
+            partition_keys=[(c["Name"].lower(), c["Type"].lower()) for c in spec.get("PartitionKeys", [])],
+            location=descriptor["Location"],
+            storage=SERDE_STORAGE[serde],
+            parameters={k: str(v) for k, v in spec.get("Parameters", {}).items()},
+        )
+        try:
+            self.athena.register_table(table)
+        except AthenaError as error:
+            raise TemplateError(f"{logical_id}: {error}") from None
+        self.resolver.refs[logical_id] = table.name
+
     def _provision_AWS_Athena_WorkGroup(self, logical_id: str, props: dict) -> None:
         name = self.resolver.resolve(props["Name"])
-        cutoff = self.resolver.resolve(
-            props.get("WorkGroupConfiguration", {}).get("BytesScannedCutoffPerQuery")
-        )
+        settings = self.resolver.resolve(props.get("WorkGroupConfiguration", {}))
+        configuration: dict = {}
+        if settings.get("BytesScannedCutoffPerQuery") not in (None, ""):
+            configuration["BytesScannedCutoffPerQuery"] = int(settings["BytesScannedCutoffPerQuery"])
+        if settings.get("ResultConfiguration", {}).get("OutputLocation"):
+            configuration["ResultConfiguration"] = {
+                "OutputLocation": settings["ResultConfiguration"]["OutputLocation"]
+            }
+        # not set: the client's settings win (athena/latest/ug/workgroups-settings-override.html)
+        configuration["EnforceWorkGroupConfiguration"] = str(
+            settings.get("EnforceWorkGroupConfiguration", "false")
+        ).lower() in ("true", "1")
         self.client("athena").create_work_group(
-            Name=name,
-            Description=props.get("Description", ""),
-            Configuration={"BytesScannedCutoffPerQuery": int(cutoff)} if cutoff not in (None, "") else {},
+            Name=name, Description=props.get("Description", ""), Configuration=configuration
         )
         self.resolver.refs[logical_id] = name
 

@@ -178,7 +178,9 @@ class Resolver:
         text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
 
         def replace(match: re.Match) -> str:
-            name = match.group(1)
+            bang, name = match.groups()
+            if bang:  # ${!Literal} is the text ${Literal} (CloudFormation's escape)
+                return "${" + name + "}"
             if name in extra:
                 return str(extra[name])
             if "." in name and name not in self.parameters:
@@ -186,4 +188,4 @@ class Resolver:
                 return self.get_att(resource, attribute)
             return self.ref(name)
 
-        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+        return re.sub(r"\$\{(!?)([^}]+)\}", replace, text)

@@ -89,6 +89,15 @@ def cur_periods(day: date) -> list[date]:
     return sorted({day.replace(day=1), sql.next_day(day).replace(day=1)})
 
 
+# The results as a table in Athena (template.yaml: ResultsHistoryTable, partition projection on
+# `date` over this prefix): one object per day, one ALB-day per line, replaced by a re-run.
+RESULTS_HISTORY_PREFIX = "history"
+
+
+def results_history_key(day: date) -> str:
+    return f"{RESULTS_HISTORY_PREFIX}/date={day.isoformat()}/results.json.gz"
+
+
 def enis_key(day: date) -> str:
     """The day's ENI table object in the results bucket."""
     return f"{ENIS_PREFIX}/date={day.isoformat()}/enis.csv"

@@ -141,3 +141,60 @@ def test_queries_in_two_threads_run_at_once_each_over_its_own_tables(engine, tmp
     for thread in threads:
         thread.join(timeout=30)
     assert answers == {"flows": ("SUCCEEDED", [(150,)]), "others": ("SUCCEEDED", [(7,)])}
+
+
+def _projected_table(**parameters: str):
+    from albrecon.local.athena import TableDef
+
+    return TableDef(
+        database="db",
+        name="history",
+        columns=[("load_balancer", "string"), ("flow_log_bytes", "bigint")],
+        partition_keys=[("date", "string")],
+        location="s3://bucket/history/",
+        storage="json",
+        parameters={
+            "projection.enabled": "true",
+            "projection.date.type": "date",
+            "projection.date.format": "yyyy-MM-dd",
+            "projection.date.range": "2026-11-01,NOW",
+            "projection.date.interval": "1",
+            "projection.date.interval.unit": "DAYS",
+            "storage.location.template": "s3://bucket/history/date=${date}/",
+        }
+        | parameters,
+    )
+
+
+def test_a_projected_table_reads_the_days_its_template_names_and_prunes_the_others(tmp_path):
+    """Partition projection (athena/latest/ug/partition-projection.html): no partition is added;
+    a `date` filter reads that day's folder only."""
+    engine = AthenaEngine(tmp_path)
+    engine.execute("CREATE DATABASE db")
+    for day, rows in {"2026-11-20": [("a", 1), ("b", 2)], "2026-11-21": [("a", 5)]}.items():
+        folder = tmp_path / "s3" / "bucket" / "history" / f"date={day}"
+        folder.mkdir(parents=True)
+        text = "".join(f'{{"load_balancer":"{n}","flow_log_bytes":{b}}}\n' for n, b in rows)
+        (folder / "results.json.gz").write_bytes(gzip.compress(text.encode()))
+    engine.register_table(_projected_table())
+    every = engine.execute('SELECT "date", load_balancer, flow_log_bytes FROM db.history ORDER BY 1, 2')
+    assert every.rows == [("2026-11-20", "a", 1), ("2026-11-20", "b", 2), ("2026-11-21", "a", 5)]
+    one = engine.execute("SELECT sum(flow_log_bytes) FROM db.history WHERE \"date\" = '2026-11-21'")
+    assert one.rows == [(5,)] and 0 < one.data_scanned_bytes < every.data_scanned_bytes
+
+
+@pytest.mark.parametrize(
+    ("parameters", "kind"),
+    [
+        ({"storage.location.template": "s3://bucket/history/"}, "INVALID_TABLE_PROPERTY"),
+        ({"projection.date.format": "yyyy-MM-dd'T'"}, "NOT_SUPPORTED"),
+        ({"projection.date.interval.unit": "HOURS"}, "NOT_SUPPORTED"),
+        ({"projection.date.range": "yesterday"}, "INVALID_TABLE_PROPERTY"),
+    ],
+)
+def test_a_projection_the_engine_cannot_follow_is_refused_when_the_table_is_made(tmp_path, parameters, kind):
+    engine = AthenaEngine(tmp_path)
+    engine.execute("CREATE DATABASE db")
+    with pytest.raises(AthenaError) as refused:
+        engine.register_table(_projected_table(**parameters))
+    assert refused.value.kind == kind

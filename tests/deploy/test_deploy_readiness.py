@@ -567,8 +567,10 @@ def test_every_queue_is_encrypted_and_the_results_bucket_versioned(translated):
     assert topic["KmsMasterKeyId"] == {"Fn::If": ["HasKmsKey", {"Ref": "KmsKeyArn"}, {"Ref": "AWS::NoValue"}]}
     bucket = translated["Resources"]["AthenaResultsBucket"]["Properties"]
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    [rule] = bucket["LifecycleConfiguration"]["Rules"]
-    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+    versions_expire = [
+        r["Prefix"] for r in bucket["LifecycleConfiguration"]["Rules"] if "NoncurrentVersionExpiration" in r
+    ]
+    assert "history/" in versions_expire and "results/" in versions_expire  # old versions go, kept or not
     nightly = translated["Resources"]["ReconcileStateMachineNightly"]["Properties"]["Target"]
     assert nightly["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
 
@@ -709,3 +711,76 @@ def test_every_lambda_tasks_payload_is_declared_and_the_mocks_answer_in_it(defin
                     assert not missing, (state, mock, missing)
                     checked += 1
     assert checked >= 10
+
+
+def _athena_results_prefixes_written(template: dict) -> set[str]:
+    """The first folder of every object key a role may write in AthenaResultsBucket (s3:PutObject
+    statements) and of the workgroup's query-result location."""
+    prefixes = set()
+    for role in resources_of_type(template, "AWS::IAM::Role").values():
+        for statement in policy_statements(role):
+            if statement.get("Effect") != "Allow" or "s3:putobject" not in _actions(statement):
+                continue
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            for resource in resources:
+                text = resource.get("Fn::Sub", "") if isinstance(resource, dict) else ""
+                if text.startswith("${AthenaResultsBucket.Arn}/"):
+                    prefixes.add(text.removeprefix("${AthenaResultsBucket.Arn}/").split("/")[0])
+    [workgroup] = resources_of_type(template, "AWS::Athena::WorkGroup").values()
+    output = workgroup["Properties"]["WorkGroupConfiguration"]["ResultConfiguration"]["OutputLocation"]
+    prefixes.add(output["Fn::Sub"].removeprefix("s3://${AthenaResultsBucket}/").split("/")[0])
+    return prefixes
+
+
+def test_the_night_s_working_objects_expire_and_the_results_history_is_kept(translated):
+    """S3 lifecycle (AmazonS3/latest/userguide/intro-lifecycle-rules.html): a rule's filter is a
+    prefix, it cannot exclude one - so each working prefix has its own expiring rule, and history/
+    (the results as an Athena table) has none that expires current objects."""
+    bucket = translated["Resources"]["AthenaResultsBucket"]["Properties"]
+    rules = [r for r in bucket["LifecycleConfiguration"]["Rules"] if r["Status"] == "Enabled"]
+    written = _athena_results_prefixes_written(translated)
+    assert {"results", "enis", "diagnoses", "reconciliations", "history"} <= written
+    for prefix in written:
+        covering = [r for r in rules if f"{prefix}/".startswith(r.get("Prefix", ""))]
+        expiring = [r for r in covering if "ExpirationInDays" in r]
+        if prefix == "history":
+            assert not expiring, expiring
+        else:
+            assert expiring, f"{prefix}/ is written but never expires"
+    assert all("NoncurrentVersionExpiration" in r for r in rules if r.get("Prefix"))
+
+
+def test_the_results_table_in_athena_declares_the_fields_persist_writes(source):
+    """The Glue table over history/ (ResultsHistoryTable) has a column for each field of the
+    result type, typed as Athena reads its JSON, and the three Persist adds; `date` is the
+    projected partition."""
+    import dataclasses
+    import typing
+
+    from alb_egress.reconcile import AlbDay
+
+    hive = {str: "string", int: "bigint", float: "double", bool: "boolean"}
+
+    def hive_type(annotation: object) -> str:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        base = args[0] if args else annotation
+        return hive.get(base, "string")  # Status, a str enum
+
+    hints = typing.get_type_hints(AlbDay)
+    expected = {f.name: hive_type(hints[f.name]) for f in dataclasses.fields(AlbDay) if f.name != "date"}
+    expected |= {"data_scanned_bytes": "bigint", "execution_arn": "string", "reconciled_at": "string"}
+    table = source["Resources"]["ResultsHistoryTable"]["Properties"]["TableInput"]
+    assert {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]} == expected
+    assert table["PartitionKeys"] == [{"Name": "date", "Type": "string"}]
+    parameters = table["Parameters"]
+    assert parameters["projection.enabled"] == "true" and parameters["projection.date.format"] == "yyyy-MM-dd"
+    assert parameters["storage.location.template"] == {
+        "Fn::Sub": "s3://${AthenaResultsBucket}/history/date=${!date}/"
+    }
+    from datetime import date
+
+    from alb_egress import statements
+
+    assert statements.results_history_key(date(2026, 11, 5)).startswith("history/date=2026-11-05/")

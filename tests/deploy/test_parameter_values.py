@@ -56,3 +56,11 @@ def test_a_threshold_cloudformation_accepts_makes_a_valid_stack(source, name, va
 def test_the_edge_values_include_one_that_broke_the_dashboard(source):
     with pytest.raises(json.JSONDecodeError):  # what the pattern now keeps out
         json.loads(_dashboard_body(source, ".5"))
+
+
+def test_sub_s_escape_is_literal_text_as_cloudformation_writes_it():
+    """Fn::Sub: `${!Literal}` is written as `${Literal}` (the partition-projection template of the
+    results table relies on it); other names resolve."""
+    resolver = Resolver(refs={"AthenaResultsBucket": "results-bucket"})
+    resolved = resolver.resolve({"Fn::Sub": "s3://${AthenaResultsBucket}/history/date=${!date}/"})
+    assert resolved == "s3://results-bucket/history/date=${date}/"

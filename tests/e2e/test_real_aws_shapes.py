@@ -154,7 +154,8 @@ def test_cur2_reads_only_the_latest_delivery(scenario, deliveries):
     whole would count usage once per refresh. Only the Manifest's delivery is read."""
     data = scenario(cur_format="cur2", cur2_deliveries=deliveries)
     cur = data.root / "s3" / "demo-cur" / "billing" / "hourly-cur"
-    assert len(list((cur / "data").rglob("*.parquet"))) == max(1, deliveries)
+    # D's billing period (on a month's last day the generator writes D+1's period too)
+    assert len(list((cur / "data" / f"BILLING_PERIOD={D[:7]}").rglob("*.parquet"))) == max(1, deliveries)
     with data.pipeline(CurFormat="cur2") as pipeline:
         run = pipeline.run(D)
     for name, truth in data.by_name().items():
@@ -232,7 +233,8 @@ def test_cur2_delivery_folders_of_any_name_are_read_exactly(scenario):
 def test_cur2_deliveries_without_a_usable_manifest_are_a_problem_not_the_whole_period(scenario):
     data = scenario(cur_format="cur2", cur2_deliveries=3)
     cur = data.root / "s3" / "demo-cur" / "billing" / "hourly-cur"
-    for manifest in (cur / "metadata").rglob("*-Manifest.json"):
+    # D's period's (on a month's last day the night also reads D+1's period, whose manifest is whole)
+    for manifest in (cur / "metadata" / f"BILLING_PERIOD={D[:7]}").rglob("*-Manifest.json"):
         manifest.write_text('{"dataFiles": "truncated')  # not JSON: a damaged manifest
     with data.pipeline(CurFormat="cur2") as pipeline:
         run = pipeline.run(D)

@@ -312,3 +312,25 @@ def test_with_a_kms_key_every_sender_to_an_encrypted_queue_or_topic_has_the_key(
             with pytest.raises((ClientError, FunctionError)) as denied:
                 send()
             assert "kms:GenerateDataKey" in str(denied.value), logical_id
+
+
+def test_athena_writes_the_result_where_the_workgroup_enforces_as_the_caller(local_aws):
+    """The workgroup overrides client-side settings (EnforceWorkGroupConfiguration): the result
+    goes to its OutputLocation whatever the request says, written with the caller's s3:PutObject."""
+    machine = local_aws.role("ReconcileStateMachine")
+    athena = iam.ActingClient(local_aws.client("athena"), machine.arn)
+    workgroup = local_aws.ref("AthenaWorkGroup")
+    ok = athena.start_query_execution(
+        QueryString="SELECT 1",
+        WorkGroup=workgroup,
+        ResultConfiguration={"OutputLocation": "s3://elsewhere/x/"},
+    )["QueryExecutionId"]
+    execution = athena.get_query_execution(QueryExecutionId=ok)["QueryExecution"]
+    bucket = local_aws.ref("AthenaResultsBucket")
+    assert execution["ResultConfiguration"]["OutputLocation"] == f"s3://{bucket}/results/{ok}.csv"
+    machine.statements = [
+        s for s in machine.statements if "s3:PutObject" not in iam._listed(s.body["Action"])
+    ]
+    failed = athena.start_query_execution(QueryString="SELECT 1", WorkGroup=workgroup)["QueryExecutionId"]
+    status = athena.get_query_execution(QueryExecutionId=failed)["QueryExecution"]["Status"]
+    assert status["State"] == "FAILED" and "s3:PutObject" in status["AthenaError"]["ErrorMessage"]
