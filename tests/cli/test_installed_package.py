@@ -21,31 +21,27 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("installed")
+def _wheel_installed(root: Path, project: Path, *build_options: str) -> Path:
+    """The project's wheel built into root/wheel and installed alone into root/site."""
+    pip = [sys.executable, "-m", "pip"]
+    wheels = root / "wheel"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(root / "wheel"), str(REPO)],
+        [*pip, "wheel", "--quiet", "--no-deps", *build_options, "-w", str(wheels), str(project)],
         check=True,
         capture_output=True,
     )
-    [wheel] = (root / "wheel").glob("*.whl")
+    [wheel] = wheels.glob("*.whl")
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(root / "site"),
-            str(wheel),
-        ],
+        [*pip, "install", "--quiet", "--no-deps", "--target", str(root / "site"), str(wheel)],
         check=True,
         capture_output=True,
     )
     return root
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    return _wheel_installed(tmp_path_factory.mktemp("installed"), REPO)
 
 
 def _albrecon(installed: Path, *args: str) -> subprocess.CompletedProcess:
@@ -141,40 +137,10 @@ def _requirements(texts) -> dict[str, Requirement]:
 
 @pytest.fixture(scope="module")
 def stack_only(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("stack-only")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(root / "wheel"),
-            str(REPO / "packaging" / "stack-only"),
-        ],
-        check=True,
-        capture_output=True,
+    # no build isolation: hatchling comes from this environment (the dev extras), not a download
+    return _wheel_installed(
+        tmp_path_factory.mktemp("stack-only"), REPO / "packaging" / "stack-only", "--no-build-isolation"
     )
-    [wheel] = (root / "wheel").glob("*.whl")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(root / "site"),
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return root
 
 
 def test_the_stack_only_install_requires_no_engine_and_nothing_the_whole_tool_does_not(stack_only):
