@@ -22,6 +22,7 @@ from alb_egress.flow_counts import (
     folder_gaps,
     survey_coverage,
 )
+from alb_egress.ports import ObjectStore, QueryResults
 from alb_egress.reconcile import (
     CurTotals,
     EgressTotals,
@@ -53,19 +54,19 @@ def _net_cost(row: dict) -> float | None:
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> dict:
+def handler(
+    event: dict, context: object, *, store: ObjectStore = objects, queries: QueryResults = athena_results
+) -> dict:
     """``{"date", "enis_location", "problems", "flow_query_id", "cur_query_id", "freshness_query_id"}``."""
     settings = settings_from_environment(os.environ)
     day = parse_day(event["date"])
-    eni_rows = [row for row in objects.get_csv(event["enis_location"]) if row]
+    eni_rows = [row for row in store.get_csv(event["enis_location"]) if row]
     eni_counts = Counter(row[1] for row in eni_rows)
-    survey = objects.get_json_object(event["survey_location"]) if event.get("survey_location") else {}
+    survey = store.get_json_object(event["survey_location"]) if event.get("survey_location") else {}
     coverage, folder_coverage = survey_coverage(survey)
-    flow = count_per_alb(
-        athena_results.rows(event["flow_query_id"]), eni_rows, coverage, folder_coverage, day
-    )
+    flow = count_per_alb(queries.rows(event["flow_query_id"]), eni_rows, coverage, folder_coverage, day)
     egress = {arn: EgressTotals(*alb.as_tuple()) for arn, alb in flow.by_alb.items() if alb.logged}
-    cur_rows = athena_results.rows(event["cur_query_id"])
+    cur_rows = queries.rows(event["cur_query_id"])
     cur = {  # the query's rows as records, here only (docs/DESIGN.md §2)
         str(row["load_balancer_arn"]): CurTotals(
             gb=float(row["usage_gb"] or 0),
@@ -76,12 +77,12 @@ def handler(event: dict, context: object) -> dict:
         )
         for row in cur_rows
     }
-    freshness = (athena_results.rows(event["freshness_query_id"]) or [{}])[0]
-    refresh_statuses = [r.get("status") for r in athena_results.rows(event["status_query_id"])]
+    freshness = (queries.rows(event["freshness_query_id"]) or [{}])[0]
+    refresh_statuses = [r.get("status") for r in queries.rows(event["status_query_id"])]
     covers, cur_problems = cur_readiness(day, freshness, refresh_statuses, cur_rows, datetime.now(UTC))
     # Diagnose's whole list (the state carries only its first few): every problem reaches the results.
     listed = (
-        objects.get_json(event["problems_location"])
+        store.get_json(event["problems_location"])
         if event.get("problems_location")
         else event.get("problems")
     )
@@ -105,7 +106,7 @@ def handler(event: dict, context: object) -> dict:
     split = egress_split_by_place(survey)  # per account/region: each has its own flow logs' formats
     results = [replace(r, egress_split=split.get((r.account_id, r.region), r.egress_split)) for r in results]
     alerted = sorted((r for r in results if r.alerted), key=lambda r: -abs(r.delta_gb))
-    location = objects.put_json(
+    location = store.put_json(
         settings.results_bucket,
         results_key(day.isoformat()),
         {

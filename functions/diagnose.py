@@ -37,9 +37,11 @@ from alb_egress.flowlog_survey import (
     read_header,
 )
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
+from alb_egress.ports import ObjectStore
 from alb_egress.settings import Settings, settings_from_environment
 from alb_egress.timeutil import parse_day
 from aws_adapters import objects
+from aws_adapters.objects import s3_uri
 
 logger = Logger()
 tracer = Tracer()
@@ -50,11 +52,11 @@ def _prefix(parts: tuple[str, ...]) -> str:
     return "/".join(p.strip("/") for p in parts if p and p.strip("/")) + "/"
 
 
-def _survey_folder(settings: Settings, day, account: str, region: str) -> dict:
+def _survey_folder(store: ObjectStore, settings: Settings, day, account: str, region: str) -> dict:
     """One account/region: its flow logs (format, hours of D covered) and its problems."""
     prefix = _prefix(statements.flow_logs_folder(settings, account, region, day))
-    location = objects.s3_uri(settings.flow_logs_bucket, prefix)
-    keys = objects.list_keys(settings.flow_logs_bucket, prefix)
+    location = s3_uri(settings.flow_logs_bucket, prefix)
+    keys = store.list_keys(settings.flow_logs_bucket, prefix)
     if settings.flow_logs_per_hour:
         in_hours = [k for k in keys if "/" in k[len(prefix) :]]
         if keys and not in_hours:
@@ -71,14 +73,14 @@ def _survey_folder(settings: Settings, day, account: str, region: str) -> dict:
             }
         keys = in_hours
     if not keys:
-        return {"problems": [_no_files(settings, day, account, region, location)]}
+        return {"problems": [_no_files(store, settings, day, account, region, location)]}
     problems: list[Problem] = []
     flow_logs = {}
     for flow_log, files in sorted(flow_logs_in(keys, day).items()):
-        file_uri = objects.s3_uri(settings.flow_logs_bucket, files.first_key)
+        file_uri = s3_uri(settings.flow_logs_bucket, files.first_key)
         if settings.flow_logs_file_format == "text":
             reading = read_header(
-                objects.first_line(settings.flow_logs_bucket, files.first_key), settings.flow_log_format
+                store.first_line(settings.flow_logs_bucket, files.first_key), settings.flow_log_format
             )
             if reading.fmt is None:
                 problems.append(
@@ -96,16 +98,18 @@ def _survey_folder(settings: Settings, day, account: str, region: str) -> dict:
     return {"problems": problems, "flow_logs": flow_logs, "location": location}
 
 
-def _no_files(settings: Settings, day, account: str, region: str, location: str) -> Problem:
+def _no_files(
+    store: ObjectStore, settings: Settings, day, account: str, region: str, location: str
+) -> Problem:
     """An empty folder: are the files in the other layout (Hive-compatible or not)?"""
     other = dataclasses.replace(settings, flow_logs_hive=not settings.flow_logs_hive)
     other_prefix = _prefix(statements.flow_logs_folder(other, account, region, day))
-    if objects.first_key(settings.flow_logs_bucket, other_prefix) is not None:
+    if store.first_key(settings.flow_logs_bucket, other_prefix) is not None:
         return layout_problem(
             account,
             region,
             location,
-            f"the files are in {objects.s3_uri(settings.flow_logs_bucket, other_prefix)}",
+            f"the files are in {s3_uri(settings.flow_logs_bucket, other_prefix)}",
             f"set FlowLogsHiveCompatiblePartitions={'true' if other.flow_logs_hive else 'false'}",
         )
     return no_flow_log_files(account, region, location)
@@ -113,7 +117,7 @@ def _no_files(settings: Settings, day, account: str, region: str, location: str)
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: object, *, store: ObjectStore = objects) -> dict:
     """``{"date", "partition_groups": [[[account, region], ...], ...], "enis_location", "execution_id"}``."""
     settings = settings_from_environment(os.environ)
     day = parse_day(event["date"])
@@ -124,11 +128,11 @@ def handler(event: dict, context: object) -> dict:
                 raise ValueError(f"not an account and region: {str([account, region])[:60]}")
             pairs.append((str(account), str(region)))
     alive: dict[tuple[str, str], set[int]] = {}
-    for row in objects.get_csv(event["enis_location"]) if event.get("enis_location") else []:
+    for row in store.get_csv(event["enis_location"]) if event.get("enis_location") else []:
         if len(row) >= 6:
             alive.setdefault((row[2], row[3]), set()).update(alive_hours(row[4] or None, row[5] or None, day))
     with ThreadPoolExecutor(max_workers=PARALLEL_LISTS) as pool:
-        surveys = list(pool.map(lambda p: _survey_folder(settings, day, *p), pairs))
+        surveys = list(pool.map(lambda p: _survey_folder(store, settings, day, *p), pairs))
     problems: list[Problem] = []
     flow_logs: dict[str, dict] = {}
     tables: dict[FlowTableSpec, set[tuple[str, str]]] = {}
@@ -158,8 +162,8 @@ def handler(event: dict, context: object) -> dict:
         for spec, places in tables.items()
     }
     cur_prefix = _prefix(statements.cur_period_key(settings, day))
-    if objects.first_key(settings.cur_bucket, cur_prefix) is None:
-        problems.append(no_cur_data(objects.s3_uri(settings.cur_bucket, cur_prefix)))
+    if store.first_key(settings.cur_bucket, cur_prefix) is None:
+        problems.append(no_cur_data(s3_uri(settings.cur_bucket, cur_prefix)))
     summary = problem_summary(problems)
     logger.info(
         "diagnosed",
@@ -172,8 +176,8 @@ def handler(event: dict, context: object) -> dict:
     )
     key = diagnosis_key(day.isoformat(), event.get("execution_id"))
     # The whole list goes to S3, the state carries a bounded summary and the list's location.
-    location = objects.put_json(settings.results_bucket, key, [p.as_dict() for p in problems])
-    survey_location = objects.put_json(
+    location = store.put_json(settings.results_bucket, key, [p.as_dict() for p in problems])
+    survey_location = store.put_json(
         settings.results_bucket, key.removesuffix(".json") + ".survey.json", {"flow_logs": flow_logs}
     )
     per_group = max(1, statements.PARTITIONS_PER_STATEMENT // (25 if settings.flow_logs_per_hour else 2))

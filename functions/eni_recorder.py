@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from alb_egress.cloudtrail import Ignored, MalformedEvent, change_from_event
 from alb_egress.inventory import EniCreated
+from alb_egress.ports import DeadLetters, Inventory
 from aws_adapters import dead_letters
 from aws_adapters.inventory_table import InventoryTable
 
@@ -24,14 +25,17 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(
+    event: dict, context: object, *, inventory: Inventory | None = None, parking: DeadLetters = dead_letters
+) -> dict:
+    """An EventBridge event of CloudTrail; ``inventory`` and ``parking``: the adapters (tests pass fakes)."""
     try:
         change = change_from_event(event)
     except MalformedEvent as problem:
         # Retrying cannot fix a malformed event: park it for a person, count it, write nothing.
         logger.error("malformed event parked in the dead-letter queue", extra={"reason": str(problem)})
         metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        dead_letters.park(os.environ["DEAD_LETTER_QUEUE_URL"], event, str(problem))
+        parking.park(os.environ["DEAD_LETTER_QUEUE_URL"], event, str(problem))
         return {"outcome": "malformed", "reason": str(problem)}
 
     if isinstance(change, Ignored):
@@ -41,7 +45,7 @@ def handler(event: dict, context: object) -> dict:
         return {"outcome": "ignored", "reason": change.reason}
 
     # DynamoDB errors propagate: Lambda's async retries, then the on-failure queue, keep the event.
-    table = InventoryTable(os.environ["INVENTORY_TABLE"])
+    table: Inventory = inventory or InventoryTable(os.environ["INVENTORY_TABLE"])
     if isinstance(change, EniCreated):
         table.record_created(change)
         logger.info("ENI created", extra={"eni_id": change.eni_id, "load_balancer": change.load_balancer_arn})

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Tracer
 from alb_egress import statements
 from alb_egress.inventory import albs_outside_scope, enis_of_day
 from alb_egress.payloads import EnisOutput
+from alb_egress.ports import Inventory, ObjectStore
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
 from aws_adapters import objects
@@ -24,13 +25,16 @@ tracer = Tracer()
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> EnisOutput:
+def handler(
+    event: dict, context: object, *, inventory: Inventory | None = None, store: ObjectStore = objects
+) -> EnisOutput:
     """``{"date": "YYYY-MM-DD", "execution_id": ARN}``."""
     settings = settings_from_environment(os.environ)
     day = parse_day(event["date"])
-    records = InventoryTable(os.environ["INVENTORY_TABLE"]).records_alive_on(day, load_balancer_type="app")
+    inventory = inventory or InventoryTable(os.environ["INVENTORY_TABLE"])
+    records = inventory.records_alive_on(day, load_balancer_type="app")
     enis = enis_of_day(records, day, settings.scope)
-    location = objects.put_csv(settings.results_bucket, statements.enis_key(day), [e.row() for e in enis])
+    location = store.put_csv(settings.results_bucket, statements.enis_key(day), [e.row() for e in enis])
     pairs = sorted({(e.account_id, e.region) for e in enis})
     groups = statements.partition_groups(settings, pairs)
     albs = len({e.load_balancer_arn for e in enis})

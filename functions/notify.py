@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 
 from alb_egress import messages
 from alb_egress.payloads import Email
+from alb_egress.ports import ObjectStore
 from alb_egress.timeutil import parse_day
 from aws_adapters import objects
 from aws_adapters.run_metrics import count_run_event
@@ -16,7 +17,7 @@ logger = Logger()
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
-def handler(event: dict, context: object) -> Email:
+def handler(event: dict, context: object, *, store: ObjectStore = objects) -> Email:
     """``{"kind": "alert", "comparison": <Compare's summary, with results_location>}``, or
     ``{"kind": "failure", "state": <the state at the failure, with failure.<State> = {Error, Cause}
     and plan.date once Plan ran>, "input": <execution input>, "execution_id": ...}``."""
@@ -31,7 +32,7 @@ def handler(event: dict, context: object) -> Email:
         return messages.empty_scope(
             day, scope, int(enis.get("albs_out_of_scope", 0)), enis.get("out_of_scope_places") or [], url
         )
-    comparison = objects.get_json_object(
+    comparison = store.get_json_object(
         event["comparison"]["results_location"]
     )  # every ALB, not the state's top
     return messages.alert(

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from alb_egress import statements
 from alb_egress.payloads import PersistOutput
+from alb_egress.ports import ObjectStore, Results
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
 from aws_adapters import objects
@@ -41,10 +42,12 @@ def data_scanned_bytes(queries: object) -> int:
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: object) -> PersistOutput:
+def handler(
+    event: dict, context: object, *, results: Results | None = None, store: ObjectStore = objects
+) -> PersistOutput:
     """``{"comparison": <Compare's summary>, "queries": <the Queries state's output>, "execution_id": ARN}``;
     the per-ALB results are read from the summary's ``results_location``."""
-    comparison = {**event["comparison"], **objects.get_json_object(event["comparison"]["results_location"])}
+    comparison = {**event["comparison"], **store.get_json_object(event["comparison"]["results_location"])}
     scanned = data_scanned_bytes(event.get("queries"))
     day = comparison["date"]
     reconciled_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -58,11 +61,10 @@ def handler(event: dict, context: object) -> PersistOutput:
         for result in comparison["results"]
     ]
     # the execution names the write: a retried Persist keeps the old day until the commit
-    removed = ResultsTable(os.environ["RESULTS_TABLE"]).replace_day(
-        day, items, generation=event.get("execution_id")
-    )
+    results = results or ResultsTable(os.environ["RESULTS_TABLE"])
+    removed = results.replace_day(day, items, generation=event.get("execution_id"))
     # after the commit, so Athena's table never holds a day the results table does not
-    objects.put_json_lines(
+    store.put_json_lines(
         settings_from_environment(os.environ).results_bucket,
         statements.results_history_key(parse_day(day)),
         [{k: v for k, v in item.items() if k != "date"} for item in items],  # `date`: the partition

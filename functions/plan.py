@@ -16,6 +16,7 @@ from alb_egress.diagnosis import cur_delivery_problem
 from alb_egress.flowlog_survey import FlowTableSpec
 from alb_egress.identity import ACCOUNT_RE, REGION_RE
 from alb_egress.plan import InvalidReconcileInput, plan_day
+from alb_egress.ports import ObjectStore
 from alb_egress.settings import settings_from_environment
 from alb_egress.timeutil import parse_day
 from aws_adapters import objects
@@ -27,7 +28,7 @@ tracer = Tracer()
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")
 @tracer.capture_lambda_handler
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: object, *, store: ObjectStore = objects) -> dict:
     """``{"input": <execution input>, "execution_start": ISO time, "execution_id": ARN}``, or
     ``{"partitions_of": [[account, region], ...], "date": "YYYY-MM-DD", "table": {"format", "header"}}``,
     or ``{"table": {"format", "header"}, "date": ...}`` (the CREATE TABLE of one flow-log format)."""
@@ -43,7 +44,7 @@ def handler(event: dict, context: object) -> dict:
     except InvalidReconcileInput:
         count_run_event("RefusedRuns")  # UncaughtFailureAlarm: this FAILED execution was not lost
         raise
-    choices = _cur_deliveries(settings, plan.day) if settings.cur_format == "cur2" else {}
+    choices = _cur_deliveries(settings, plan.day, store) if settings.cur_format == "cur2" else {}
     deliveries = {period: choice.delivery for period, choice in choices.items()}
     problems = [
         cur_delivery_problem(period, choice.problem).as_dict()
@@ -71,19 +72,19 @@ def handler(event: dict, context: object) -> dict:
     }
 
 
-def _cur_deliveries(settings, day) -> dict[str, DeliveryChoice]:
+def _cur_deliveries(settings, day, store: ObjectStore) -> dict[str, DeliveryChoice]:
     """CUR 2.0: the latest delivery of each billing period the night reads (its Manifest.json, or
     the newest delivery folder)."""
     deliveries = {}
     for period_day in statements.cur_periods(day):
         period_key = "/".join(p for p in statements.cur_period_key(settings, period_day) if p) + "/"
         try:
-            manifest = objects.get_json_or_none(
+            manifest = store.get_json_or_none(
                 settings.cur_bucket, statements.cur_manifest_key(settings, period_day)
             )
         except ValueError as error:  # not JSON (truncated, damaged): a problem, not a failed night
             manifest = {"unreadable": f"the period's Manifest.json is not JSON ({str(error)[:120]})"}
-        folders = objects.subfolders(settings.cur_bucket, period_key)
+        folders = store.subfolders(settings.cur_bucket, period_key)
         deliveries[f"{period_day:%Y-%m}"] = latest_delivery(manifest, period_key, folders)
     return deliveries
 

@@ -380,9 +380,203 @@ def _organization_scope(spec: DatasetSpec) -> dict[str, str]:
     return {"Accounts": ",".join(accounts), "Regions": ",".join(regions)}
 
 
-def generate(  # noqa: C901, PLR0915 - one loop over capture windows; its split into steps is issue 24 item 7
-    spec: DatasetSpec, data_dir: Path, progress: Callable[[int, int], None] | None = None
-) -> dict:
+@dataclass
+class _Truth:
+    """What the range's records add up to (the ground truth's arrays), per ENI and day of the
+    range unless said: the one place a new rule's answer is counted (``_count_logged``)."""
+
+    counted: np.ndarray  # internet egress bytes with start in each day, as logged
+    to_cloudfront: np.ndarray  # egress to CloudFront / other AWS public IPs, as logged
+    to_aws: np.ndarray
+    skipdata: np.ndarray  # SKIPDATA records
+    billed_hour_bytes: np.ndarray  # per ALB and hour of the range, logged or not: the bill's side
+
+    @classmethod
+    def zeros(cls, enis: int, albs: int, days: int) -> _Truth:
+        per_eni = functools.partial(np.zeros, (enis, days), dtype=np.int64)
+        return cls(per_eni(), per_eni(), per_eni(), per_eni(), np.zeros((albs, 24 * days), dtype=np.int64))
+
+
+@dataclass
+class _Range:
+    """The range's fixed arrays, indexed by ENI: what every record of an ENI carries."""
+
+    spec: DatasetSpec
+    fmt: FlowLogFormat
+    enis: list[Eni]
+    day_start: int
+    day_end: int
+    homes: list[tuple[str, str]]  # the (account, region) folders of the central bucket
+    home_of_eni: np.ndarray
+    eni_ids: np.ndarray
+    account_of_eni: np.ndarray
+    region_of_eni: np.ndarray
+    alb_of_eni: np.ndarray  # index in spec.albs, -1: an unrelated instance ENI
+    subnet_of_eni: np.ndarray
+    instance_of_eni: np.ndarray
+    alb_enis: list[int]
+    # ENIs of ALBs without a flow log still carry traffic (the CUR bills it); it is just not logged.
+    logged: np.ndarray
+    # Index 0 of a day axis with one more slot: records just before/after the range are never lost.
+    lost: np.ndarray
+
+    @classmethod
+    def of(cls, spec: DatasetSpec, fmt: FlowLogFormat) -> _Range:
+        enis = _enis(spec)
+        d0 = _midnight(spec.day)
+        homes = sorted({home(spec, e.alb) for e in enis})
+        lost = np.zeros((len(enis), spec.days + 2), dtype=bool)
+        for i, e in enumerate(enis):
+            for offset in e.alb.flow_logs_lost_on if e.alb else ():
+                if 0 <= offset < spec.days:
+                    lost[i, offset + 1] = True
+        return cls(
+            spec=spec,
+            fmt=fmt,
+            enis=enis,
+            day_start=int(d0.timestamp()),
+            day_end=int((d0 + timedelta(days=spec.days)).timestamp()),
+            homes=homes,
+            home_of_eni=np.array([homes.index(home(spec, e.alb)) for e in enis]),
+            eni_ids=np.array([e.eni_id for e in enis], dtype=object),
+            account_of_eni=np.array([home(spec, e.alb)[0] for e in enis], dtype=object),
+            region_of_eni=np.array([home(spec, e.alb)[1] for e in enis], dtype=object),
+            alb_of_eni=np.array([spec.albs.index(e.alb) if e.alb else -1 for e in enis]),
+            subnet_of_eni=np.array([e.subnet for e in enis], dtype=object),
+            instance_of_eni=np.array([None if e.alb else "i-0abc1234def567890" for e in enis], dtype=object),
+            alb_enis=[i for i, e in enumerate(enis) if e.alb is not None],
+            logged=np.array([e.alb is None or e.alb.flow_logs for e in enis]),
+            lost=lost,
+        )
+
+    def day_slot(self, seconds: np.ndarray) -> np.ndarray:
+        return np.clip((seconds - self.day_start) // 86400 + 1, 0, self.spec.days + 1)
+
+    def hour_of(self, seconds: np.ndarray) -> np.ndarray:
+        return (seconds - self.day_start) // 3600
+
+
+# One batch of a capture window's records, as delivered: 5-minute file slots, owners, the table.
+_Delivery = tuple[np.ndarray, np.ndarray, pa.Table]
+
+
+def _count_billed(r: _Range, truth: _Truth, kinds: _Kinds, owner, kind, start, size) -> None:
+    """The bill's side: every internet-egress byte of an ALB starting in the range, logged or not."""
+    in_day = (start >= r.day_start) & (start < r.day_end)
+    billed = kinds.counted[kind] & in_day & (r.alb_of_eni[owner] >= 0)
+    np.add.at(truth.billed_hour_bytes, (r.alb_of_eni[owner][billed], r.hour_of(start[billed])), size[billed])
+
+
+def _count_logged(r: _Range, truth: _Truth, kinds: _Kinds, owner, kind, start, size) -> None:
+    """The flow logs' side: what the logged records of each ENI add up to on each day."""
+    in_day = (start >= r.day_start) & (start < r.day_end)
+    offset = r.day_slot(start) - 1
+    mask = kinds.counted[kind] & in_day
+    np.add.at(truth.counted, (owner[mask], offset[mask]), size[mask])
+    dst_service = kinds.dst_service[kind]
+    for service, totals in (("CLOUDFRONT", truth.to_cloudfront), ("AMAZON", truth.to_aws)):
+        mask = (dst_service == service) & in_day
+        np.add.at(totals, (owner[mask], offset[mask]), size[mask])
+
+
+def _traffic_records(
+    r: _Range, truth: _Truth, kinds: _Kinds, rng, window: int, owner, kind
+) -> _Delivery | None:
+    """Records of ``owner`` ENIs in the capture window at ``window``, counted into the truth."""
+    n = owner.size
+    start = window + rng.integers(0, CAPTURE_WINDOW, n)
+    end = np.minimum(start + rng.integers(1, CAPTURE_WINDOW, n), window + CAPTURE_WINDOW + 5)
+    size = np.maximum(40, rng.lognormal(mean=11.0, sigma=1.6, size=n).astype(np.int64))
+    _count_billed(r, truth, kinds, owner, kind, start, size)
+    visible = r.logged[owner] & ~r.lost[owner, r.day_slot(start)]
+    if not visible.all():
+        owner, kind, start, end, size = (a[visible] for a in (owner, kind, start, end, size))
+        n = int(visible.sum())
+        if n == 0:
+            return None
+    _count_logged(r, truth, kinds, owner, kind, start, size)
+    direction, path_values, action = kinds.direction[kind], kinds.path[kind], kinds.action[kind]
+    egress = direction == "egress"
+    values = {
+        "version": np.full(n, 5),
+        "account-id": r.account_of_eni[owner],
+        "interface-id": r.eni_ids[owner],
+        "srcaddr": np.where(egress, "10.0.1.23", "203.0.113.7"),
+        "dstaddr": np.where(egress, "198.51.100.9", "10.0.1.23"),
+        "srcport": np.where(egress, 443, rng.integers(1024, 65535, n)),
+        "dstport": np.where(egress, rng.integers(1024, 65535, n), 443),
+        "protocol": np.full(n, 6),
+        "packets": np.maximum(1, size // 1200),
+        "bytes": size,
+        "start": start,
+        "end": end,
+        "action": action,
+        "log-status": np.full(n, "OK", dtype=object),
+        "vpc-id": np.full(n, "vpc-0a1b2c3d4e5f60718", dtype=object),
+        "subnet-id": r.subnet_of_eni[owner],
+        "instance-id": pa.array(r.instance_of_eni[owner], pa.string()),
+        "tcp-flags": rng.choice([2, 3, 18, 19], n),
+        "type": np.full(n, "IPv4", dtype=object),
+        "pkt-srcaddr": np.where(egress, "10.0.1.23", "203.0.113.7"),
+        "pkt-dstaddr": np.where(egress, "198.51.100.9", "10.0.1.23"),
+        "pkt-dst-aws-service": pa.array(kinds.dst_service[kind], pa.string()),
+        "region": r.region_of_eni[owner],
+        "az-id": np.full(n, "use1-az1", dtype=object),
+        "flow-direction": direction,
+        "traffic-path": pa.array(path_values, mask=path_values < 0),
+    }
+    # Delivered a few minutes after the capture window closes, in 5-minute files.
+    delivered = window + CAPTURE_WINDOW + rng.integers(60, 540, n)
+    return delivered - delivered % DELIVERY_SLOT, owner, _columns(r.fmt, values, n)
+
+
+def _status_records(
+    r: _Range, truth: _Truth, rng, window: int, live: list[int], skip_windows: dict[int, set[int]]
+) -> _Delivery | None:
+    """NODATA / SKIPDATA records of the live logged ENIs: most fields "-" (AWS's documented shape)."""
+    slot = int(r.day_slot(np.array([window]))[0])
+    status_rows = [
+        (i, "SKIPDATA") for i in live if r.logged[i] and not r.lost[i, slot] and window in skip_windows[i]
+    ]
+    status_rows += [
+        (i, "NODATA") for i in live if r.logged[i] and not r.lost[i, slot] and rng.random() < 0.02
+    ]
+    if not status_rows:
+        return None
+    owners = np.array([i for i, _ in status_rows])
+    statuses = np.array([s for _, s in status_rows], dtype=object)
+    n = owners.size
+    if r.day_start <= window < r.day_end:
+        np.add.at(truth.skipdata, (owners[statuses == "SKIPDATA"], slot - 1), 1)
+    values = {
+        "version": np.full(n, 5),
+        "account-id": r.account_of_eni[owners],
+        "interface-id": r.eni_ids[owners],
+        "start": np.full(n, window),
+        "end": np.full(n, window + CAPTURE_WINDOW),
+        "log-status": statuses,
+    }
+    delivered = window + CAPTURE_WINDOW + 120
+    return np.full(n, delivered - delivered % DELIVERY_SLOT), owners, _columns(r.fmt, values, n)
+
+
+def _skip_windows(r: _Range, rng) -> dict[int, set[int]]:
+    """The capture windows each ALB ENI reports SKIPDATA in, ``skipdata_per_eni`` a day."""
+    return {
+        i: {
+            int(w)
+            for offset in range(r.spec.days)
+            for w in rng.choice(
+                np.arange(r.day_start + offset * 86400, r.day_start + (offset + 1) * 86400, CAPTURE_WINDOW),
+                size=r.spec.skipdata_per_eni,
+                replace=False,
+            )
+        }
+        for i in r.alb_enis
+    }
+
+
+def generate(spec: DatasetSpec, data_dir: Path, progress: Callable[[int, int], None] | None = None) -> dict:
     """Writes the dataset; returns (and writes) the ground truth (per day when ``spec.days > 1``).
     ``progress(done, total)`` is told of each capture window written (the CLI's progress bar)."""
     if spec.days < 1:
@@ -390,72 +584,33 @@ def generate(  # noqa: C901, PLR0915 - one loop over capture windows; its split 
     data_dir = Path(data_dir)
     rng = np.random.default_rng(spec.seed)
     fmt = FlowLogFormat.parse(spec.flow_log_format)
-    enis = _enis(spec)
-    eni_ids = np.array([e.eni_id for e in enis], dtype=object)
-    d0 = _midnight(spec.day)
-    day_start, day_end = int(d0.timestamp()), int((d0 + timedelta(days=spec.days)).timestamp())
-    hour_of = lambda seconds: (seconds - day_start) // 3600  # noqa: E731
-
-    shape = (len(enis), spec.days)
-    counted = np.zeros(shape, dtype=np.int64)  # truth: internet egress bytes with start in each day
+    r = _Range.of(spec, fmt)
+    truth = _Truth.zeros(len(r.enis), len(spec.albs), spec.days)
     kinds = _kinds(spec.aws_destination_share)
-    to_cloudfront = np.zeros(shape, dtype=np.int64)  # truth: egress to CloudFront / other AWS IPs
-    to_aws = np.zeros(shape, dtype=np.int64)
-    skipdata = np.zeros(shape, dtype=np.int64)
-    # What each ALB sent per hour of the range, logged or not: the bill's side.
-    billed_hour_bytes = np.zeros((len(spec.albs), 24 * spec.days), dtype=np.int64)
-    homes = sorted({home(spec, e.alb) for e in enis})
-    writers = {h: _FlowLogWriter(spec, data_dir, fmt, *h) for h in homes}
-    home_of_eni = np.array([homes.index(home(spec, e.alb)) for e in enis])
-    account_of_eni = np.array([home(spec, e.alb)[0] for e in enis], dtype=object)
-    region_of_eni = np.array([home(spec, e.alb)[1] for e in enis], dtype=object)
+    writers = {h: _FlowLogWriter(spec, data_dir, fmt, *h) for h in r.homes}
 
-    def deliver(slots: np.ndarray, owners: np.ndarray, table: pa.Table) -> None:
+    def deliver(delivery: _Delivery | None) -> None:
         """Each record goes to its ENI's account and region folder of the central bucket."""
-        where = home_of_eni[owners]
+        if delivery is None:
+            return
+        slots, owners, table = delivery
+        where = r.home_of_eni[owners]
         for index in np.unique(where):
             mask = where == index
-            writers[homes[index]].add(slots[mask], table.filter(pa.array(mask)))
+            writers[r.homes[index]].add(slots[mask], table.filter(pa.array(mask)))
 
-    # ENIs of ALBs without a flow log still carry traffic (the CUR bills it); it is just not logged.
-    alb_enis = [i for i, e in enumerate(enis) if e.alb is not None]
-    logged = np.array([e.alb is None or e.alb.flow_logs for e in enis])
-    # Index 0 of a day axis with one more slot: records just before/after the range are never lost.
-    lost = np.zeros((len(enis), spec.days + 2), dtype=bool)
-    for i, e in enumerate(enis):
-        for offset in e.alb.flow_logs_lost_on if e.alb else ():
-            if 0 <= offset < spec.days:
-                lost[i, offset + 1] = True
-
-    def day_slot(seconds: np.ndarray) -> np.ndarray:
-        return np.clip((seconds - day_start) // 86400 + 1, 0, spec.days + 1)
-
-    weights = np.array([enis[i].alb.weight for i in alb_enis]) if alb_enis else np.array([])
-    weight_index = {eni: position for position, eni in enumerate(alb_enis)}
-    windows = range(day_start - 3 * CAPTURE_WINDOW, day_end + 3 * CAPTURE_WINDOW, CAPTURE_WINDOW)
+    weights = np.array([r.enis[i].alb.weight for i in r.alb_enis]) if r.alb_enis else np.array([])
+    weight_index = {eni: position for position, eni in enumerate(r.alb_enis)}
+    windows = range(r.day_start - 3 * CAPTURE_WINDOW, r.day_end + 3 * CAPTURE_WINDOW, CAPTURE_WINDOW)
     per_window = spec.records_per_day / (86400 / CAPTURE_WINDOW)
-    alb_of_eni = np.array([spec.albs.index(e.alb) if e.alb else -1 for e in enis])
-    subnet_of_eni = np.array([e.subnet for e in enis], dtype=object)
-    instance_of_eni = np.array([None if e.alb else "i-0abc1234def567890" for e in enis], dtype=object)
-    skip_windows = {
-        i: {
-            int(w)
-            for offset in range(spec.days)
-            for w in rng.choice(
-                np.arange(day_start + offset * 86400, day_start + (offset + 1) * 86400, CAPTURE_WINDOW),
-                size=spec.skipdata_per_eni,
-                replace=False,
-            )
-        }
-        for i in alb_enis
-    }
+    skip_windows = _skip_windows(r, rng)
 
     for done, window in enumerate(windows):
         if progress is not None:
             progress(done, len(windows))
         moment = datetime.fromtimestamp(window, UTC)
-        live = [i for i in alb_enis if enis[i].alive(moment)]
-        unrelated = [i for i, e in enumerate(enis) if e.alb is None and e.alive(moment)]
+        live = [i for i in r.alb_enis if r.enis[i].alive(moment)]
+        unrelated = [i for i, e in enumerate(r.enis) if e.alb is None and e.alive(moment)]
         batches = []
         if live:
             w = weights[[weight_index[i] for i in live]]
@@ -469,86 +624,9 @@ def generate(  # noqa: C901, PLR0915 - one loop over capture windows; its split 
                 (np.array(unrelated)[rng.integers(0, len(unrelated), n)], np.zeros(n, dtype=np.int64))
             )
         for owner, kind in batches:
-            n = owner.size
-            if n == 0:
-                continue
-            start = window + rng.integers(0, CAPTURE_WINDOW, n)
-            end = np.minimum(start + rng.integers(1, CAPTURE_WINDOW, n), window + CAPTURE_WINDOW + 5)
-            size = np.maximum(40, rng.lognormal(mean=11.0, sigma=1.6, size=n).astype(np.int64))
-            is_counted = kinds.counted[kind]
-            in_day = (start >= day_start) & (start < day_end)
-            billed = is_counted & in_day & (alb_of_eni[owner] >= 0)
-            np.add.at(billed_hour_bytes, (alb_of_eni[owner][billed], hour_of(start[billed])), size[billed])
-            visible = logged[owner] & ~lost[owner, day_slot(start)]
-            if not visible.all():
-                owner, kind, start, end, size = (a[visible] for a in (owner, kind, start, end, size))
-                is_counted, in_day, n = is_counted[visible], in_day[visible], int(visible.sum())
-                if n == 0:
-                    continue
-            offset = day_slot(start) - 1
-            mask = is_counted & in_day
-            np.add.at(counted, (owner[mask], offset[mask]), size[mask])
-            dst_service = kinds.dst_service[kind]
-            for service, totals in (("CLOUDFRONT", to_cloudfront), ("AMAZON", to_aws)):
-                mask = (dst_service == service) & in_day
-                np.add.at(totals, (owner[mask], offset[mask]), size[mask])
-            direction, path_values, action = kinds.direction[kind], kinds.path[kind], kinds.action[kind]
-            egress = direction == "egress"
-            values = {
-                "version": np.full(n, 5),
-                "account-id": account_of_eni[owner],
-                "interface-id": eni_ids[owner],
-                "srcaddr": np.where(egress, "10.0.1.23", "203.0.113.7"),
-                "dstaddr": np.where(egress, "198.51.100.9", "10.0.1.23"),
-                "srcport": np.where(egress, 443, rng.integers(1024, 65535, n)),
-                "dstport": np.where(egress, rng.integers(1024, 65535, n), 443),
-                "protocol": np.full(n, 6),
-                "packets": np.maximum(1, size // 1200),
-                "bytes": size,
-                "start": start,
-                "end": end,
-                "action": action,
-                "log-status": np.full(n, "OK", dtype=object),
-                "vpc-id": np.full(n, "vpc-0a1b2c3d4e5f60718", dtype=object),
-                "subnet-id": subnet_of_eni[owner],
-                "instance-id": pa.array(instance_of_eni[owner], pa.string()),
-                "tcp-flags": rng.choice([2, 3, 18, 19], n),
-                "type": np.full(n, "IPv4", dtype=object),
-                "pkt-srcaddr": np.where(egress, "10.0.1.23", "203.0.113.7"),
-                "pkt-dstaddr": np.where(egress, "198.51.100.9", "10.0.1.23"),
-                "pkt-dst-aws-service": pa.array(dst_service, pa.string()),
-                "region": region_of_eni[owner],
-                "az-id": np.full(n, "use1-az1", dtype=object),
-                "flow-direction": direction,
-                "traffic-path": pa.array(path_values, mask=path_values < 0),
-            }
-            # Delivered a few minutes after the capture window closes, in 5-minute files.
-            delivered = window + CAPTURE_WINDOW + rng.integers(60, 540, n)
-            deliver(delivered - delivered % DELIVERY_SLOT, owner, _columns(fmt, values, n))
-        # NODATA / SKIPDATA records: most fields "-" (AWS's documented shape).
-        slot = int(day_slot(np.array([window]))[0])
-        status_rows = [
-            (i, "SKIPDATA") for i in live if logged[i] and not lost[i, slot] and window in skip_windows[i]
-        ]
-        status_rows += [
-            (i, "NODATA") for i in live if logged[i] and not lost[i, slot] and rng.random() < 0.02
-        ]
-        if status_rows:
-            owners = np.array([i for i, _ in status_rows])
-            statuses = np.array([s for _, s in status_rows], dtype=object)
-            n = owners.size
-            if window >= day_start and window < day_end:
-                np.add.at(skipdata, (owners[statuses == "SKIPDATA"], slot - 1), 1)
-            values = {
-                "version": np.full(n, 5),
-                "account-id": account_of_eni[owners],
-                "interface-id": eni_ids[owners],
-                "start": np.full(n, window),
-                "end": np.full(n, window + CAPTURE_WINDOW),
-                "log-status": statuses,
-            }
-            slot = window + CAPTURE_WINDOW + 120
-            deliver(np.full(n, slot - slot % DELIVERY_SLOT), owners, _columns(fmt, values, n))
+            if owner.size:
+                deliver(_traffic_records(r, truth, kinds, rng, window, owner, kind))
+        deliver(_status_records(r, truth, rng, window, live, skip_windows))
         for writer in writers.values():
             writer.flush_before(window + CAPTURE_WINDOW)
     for writer in writers.values():
@@ -556,14 +634,14 @@ def generate(  # noqa: C901, PLR0915 - one loop over capture windows; its split 
 
     if spec.malformed_lines and spec.flow_logs_file_format == "text":
         _append_malformed(
-            writers[home(spec, None)] if home(spec, None) in writers else writers[homes[0]],
+            writers[home(spec, None)] if home(spec, None) in writers else writers[r.homes[0]],
             spec,
             fmt,
-            day_start,
+            r.day_start,
         )
 
-    cur_rows = _write_cur(spec, data_dir, billed_hour_bytes, rng)
-    events = _write_events(spec, data_dir, enis)
+    cur_rows = _write_cur(spec, data_dir, truth.billed_hour_bytes, rng)
+    events = _write_events(spec, data_dir, r.enis)
     parameters = {
         "FlowLogsBucket": spec.flow_logs_bucket,
         "FlowLogsPrefix": spec.flow_logs_prefix,
@@ -580,20 +658,9 @@ def generate(  # noqa: C901, PLR0915 - one loop over capture windows; its split 
     }
     (data_dir / "parameters.json").write_text(json.dumps(parameters, indent=2) + "\n")
 
-    truth = _ground_truth(
-        spec,
-        enis,
-        counted,
-        skipdata,
-        billed_hour_bytes,
-        list(writers.values()),
-        cur_rows,
-        events,
-        to_cloudfront,
-        to_aws,
-    )
-    (data_dir / "ground-truth.json").write_text(json.dumps(truth, indent=2) + "\n")
-    return truth
+    answers = _ground_truth(spec, r.enis, truth, list(writers.values()), cur_rows, events)
+    (data_dir / "ground-truth.json").write_text(json.dumps(answers, indent=2) + "\n")
+    return answers
 
 
 def _append_malformed(writer: _FlowLogWriter, spec: DatasetSpec, fmt: FlowLogFormat, day_start: int) -> None:
@@ -915,10 +982,11 @@ def _write_events(spec: DatasetSpec, data_dir: Path, enis: list[Eni]) -> int:
     return len(events)
 
 
-def _ground_truth(
-    spec, enis, counted, skipdata, billed_hour_bytes, writers, cur_rows, events, to_cloudfront, to_aws
-) -> dict:
+def _ground_truth(spec, enis, truth: _Truth, writers, cur_rows, events) -> dict:
     """One day's answers (the top level when ``spec.days == 1``), or ``days`` keyed by date."""
+
+    counted, skipdata, billed_hour_bytes = truth.counted, truth.skipdata, truth.billed_hour_bytes
+    to_cloudfront, to_aws = truth.to_cloudfront, truth.to_aws
 
     def of_day(offset: int) -> dict:
         d0 = _midnight(spec.day) + timedelta(days=offset)

@@ -22,7 +22,7 @@ from alb_egress.timeutil import FAR_FUTURE, day_bounds
 from . import client
 
 ACTIVE_INDEX = "ByActiveUntil"
-_DAY_ATTRIBUTES = (
+DAY_ATTRIBUTES = (
     "eni_id",
     "load_balancer_name",
     "load_balancer_arn",
@@ -138,8 +138,8 @@ class InventoryTable:
             KeyConditionExpression="load_balancer_type = :type AND active_until >= :start",
             FilterExpression="attribute_not_exists(created_at) OR created_at < :end",
             # only what a night reads: less to transfer (and, locally, to serialise) per ENI
-            ProjectionExpression=", ".join(f"#p{i}" for i in range(len(_DAY_ATTRIBUTES))),
-            ExpressionAttributeNames={f"#p{i}": name for i, name in enumerate(_DAY_ATTRIBUTES)},
+            ProjectionExpression=", ".join(f"#p{i}" for i in range(len(DAY_ATTRIBUTES))),
+            ExpressionAttributeNames={f"#p{i}": name for i, name in enumerate(DAY_ATTRIBUTES)},
             ExpressionAttributeValues={
                 ":type": {"S": load_balancer_type},
                 ":start": {"S": start},
