@@ -14,14 +14,13 @@ from typing import Any
 import cfnresponse
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import BotoCoreError, ClientError
 
 from alb_egress.discovery import created_from_interface, discovery_targets
 from alb_egress.identity import ACCOUNT_RE, REGION_RE, InvalidIdentifier
+from alb_egress.ports import ElbInterfaces, Inventory, Unreachable
 from alb_egress.settings import settings_from_environment
-from aws_adapters.ec2_interfaces import elb_network_interfaces
 from aws_adapters.inventory_table import InventoryTable
-from aws_adapters.member_accounts import ec2_in
+from aws_adapters.member_accounts import MemberInterfaces
 from aws_adapters.run_metrics import count_run_event
 
 logger = Logger()
@@ -30,12 +29,19 @@ metrics = Metrics()
 
 
 @tracer.capture_method
-def discover(only: tuple[str, str] | None = None) -> dict[str, int]:
+def discover(
+    only: tuple[str, str] | None = None,
+    inventory: Inventory | None = None,
+    interfaces: ElbInterfaces | None = None,
+) -> dict[str, int]:
     """Lists the ELB ENIs of every in-scope account and region (other accounts through the member
     stack's role) into the inventory - or of ``only`` that one. An account or region it cannot
     reach is counted and logged; the others are still discovered."""
     settings = settings_from_environment(os.environ)
-    table = InventoryTable(os.environ["INVENTORY_TABLE"])
+    table: Inventory = inventory or InventoryTable(os.environ["INVENTORY_TABLE"])
+    ec2: ElbInterfaces = interfaces or MemberInterfaces(
+        settings.account_id, settings.member_discovery_role_name
+    )
     if only is not None:
         targets = [only]
     else:
@@ -48,16 +54,15 @@ def discover(only: tuple[str, str] | None = None) -> dict[str, int]:
     for account, region in targets:
         counts["targets"] += 1
         try:
-            ec2 = ec2_in(account, region, settings.account_id, settings.member_discovery_role_name)
-            interfaces = list(elb_network_interfaces(ec2))
-        except (ClientError, BotoCoreError) as problem:
+            listed = ec2.elb_interfaces(account, region)
+        except Unreachable as problem:
             counts["unreachable"] += 1
             logger.warning(
                 "account/region not reachable: is the member stack deployed there?",
                 extra={"account": account, "region": region, "reason": str(problem)[:300]},
             )
             continue
-        for interface in interfaces:
+        for interface in listed:
             counts["seen"] += 1
             try:
                 change = created_from_interface(interface, region)
@@ -82,16 +87,26 @@ def discover(only: tuple[str, str] | None = None) -> dict[str, int]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict | None:
+def handler(
+    event: dict,
+    context: object,
+    *,
+    inventory: Inventory | None = None,
+    interfaces: ElbInterfaces | None = None,
+) -> dict | None:
+    """The deploy-time custom resource, a member stack's completion, or the daily schedule;
+    ``inventory`` and ``interfaces``: the adapters (tests pass fakes)."""
     if "RequestType" in event and "ResponseURL" in event:
-        _answer_cloudformation(event, context)
+        _answer_cloudformation(event, context, inventory, interfaces)
         return None
     if "member_stack" in event:
-        return _member_stack_deployed(event["member_stack"])
-    return discover()
+        return _member_stack_deployed(event["member_stack"], inventory, interfaces)
+    return discover(inventory=inventory, interfaces=interfaces)
 
 
-def _member_stack_deployed(member: object) -> dict[str, Any]:
+def _member_stack_deployed(
+    member: object, inventory: Inventory | None, interfaces: ElbInterfaces | None
+) -> dict[str, Any]:
     """A member stack reached CREATE_COMPLETE or UPDATE_COMPLETE (forwarded to the central bus,
     the account and region being EventBridge's own fields of the event): remember it, so that a
     ``*`` scope discovers it daily, and discover its ALB ENIs now - the deploy-time backfill ran
@@ -110,13 +125,14 @@ def _member_stack_deployed(member: object) -> dict[str, Any]:
     if not settings.scope.includes(account, region):
         logger.info("member stack outside the scope", extra={"account": account, "region": region})
         return {"outside_scope": 1}
-    InventoryTable(os.environ["INVENTORY_TABLE"]).register_member_stack(
-        account, region, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    )
-    return discover(only=(account, region))
+    table: Inventory = inventory or InventoryTable(os.environ["INVENTORY_TABLE"])
+    table.register_member_stack(account, region, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return discover(only=(account, region), inventory=table, interfaces=interfaces)
 
 
-def _answer_cloudformation(event: dict, context: object) -> None:
+def _answer_cloudformation(
+    event: dict, context: object, inventory: Inventory | None, interfaces: ElbInterfaces | None
+) -> None:
     """Deploy-time run. A failed backfill fails the deployment: a silent gap would hide traffic."""
     physical_id = event.get("PhysicalResourceId") or "eni-inventory-backfill"
     if event["RequestType"] == "Delete":  # nothing to undo: the table's lifecycle is the stack's
@@ -125,7 +141,7 @@ def _answer_cloudformation(event: dict, context: object) -> None:
     # NoRunAlarm's clock starts at deploy: without this point it would be in ALARM until the first run.
     count_run_event("RunHeartbeat")
     try:
-        counts = discover()
+        counts = discover(inventory=inventory, interfaces=interfaces)
     except Exception as problem:
         logger.exception("backfill failed")
         cfnresponse.send(

@@ -36,6 +36,17 @@ class DeadLetters(Protocol):
     def park(self, queue_url: str, event: object, reason: str) -> None: ...
 
 
+class Unreachable(Exception):
+    """An account or region whose ENIs cannot be listed (its member role missing, EC2 refusing)."""
+
+
+class ElbInterfaces(Protocol):
+    """The ELB ENIs EC2 describes now in one account and region (DescribeNetworkInterfaces' shape);
+    raises Unreachable when it cannot tell."""
+
+    def elb_interfaces(self, account: str, region: str) -> list[dict]: ...
+
+
 class Inventory(Protocol):
     """The ENI inventory (docs/DESIGN.md §3: who an ENI belonged to, and when)."""
 

@@ -3,11 +3,31 @@ role the member stack creates there (docs/DESIGN.md §2 organisation topology)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from alb_egress.identity import partition_of
+from alb_egress.ports import Unreachable
 
 from . import RETRYING, client
+from .ec2_interfaces import elb_network_interfaces
+
+
+@dataclass(frozen=True)
+class MemberInterfaces:
+    """alb_egress.ports.ElbInterfaces: the stack's own account directly, others through the member
+    stack's read-only role."""
+
+    own_account: str
+    role_name: str
+
+    def elb_interfaces(self, account: str, region: str) -> list[dict]:
+        try:
+            return list(elb_network_interfaces(ec2_in(account, region, self.own_account, self.role_name)))
+        except (ClientError, BotoCoreError) as problem:
+            raise Unreachable(str(problem)) from problem
 
 
 def ec2_in(account: str, region: str, own_account: str, role_name: str):

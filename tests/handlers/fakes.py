@@ -6,6 +6,7 @@ tests/handlers/test_fake_contracts.py runs the same scenarios on these and on th
 from __future__ import annotations
 
 import csv
+import fnmatch
 import gzip
 import io
 import json
@@ -14,6 +15,7 @@ from datetime import date
 from functools import cache
 
 from alb_egress import ports
+from alb_egress.discovery import DESCRIPTION_FILTERS
 from alb_egress.inventory import SOURCE_DISCOVERY, EniCreated, EniDeleted, EniRecord
 from alb_egress.timeutil import FAR_FUTURE, day_bounds
 from albrecon.local.template import Resolver, Template
@@ -107,6 +109,24 @@ class InMemoryDeadLetters:
 
     def park(self, queue_url: str, event: object, reason: str) -> None:
         self.bodies.append(json.loads(json.dumps({"reason": reason, "event": event}, default=str)))
+
+
+@dataclass
+class InMemoryInterfaces:
+    """ENIs by (account, region) as DescribeNetworkInterfaces gives them, with EC2's server-side
+    description filter applied; places listed in ``unreachable`` raise as a missing role does."""
+
+    by_place: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    unreachable: set[tuple[str, str]] = field(default_factory=set)
+
+    def elb_interfaces(self, account: str, region: str) -> list[dict]:
+        if (account, region) in self.unreachable:
+            raise ports.Unreachable(f"not authorized to assume the member role in {account}")
+        return [
+            interface
+            for interface in self.by_place.get((account, region), [])
+            if any(fnmatch.fnmatchcase(interface.get("Description", ""), f) for f in DESCRIPTION_FILTERS)
+        ]
 
 
 @dataclass
@@ -212,4 +232,5 @@ _objects: ports.ObjectStore = InMemoryObjects()
 _queries: ports.QueryResults = InMemoryQueryResults()
 _dead_letters: ports.DeadLetters = InMemoryDeadLetters()
 _inventory: ports.Inventory = InMemoryInventory()
+_interfaces: ports.ElbInterfaces = InMemoryInterfaces()
 _results: ports.Results = InMemoryResults()

@@ -13,9 +13,10 @@ from alb_egress import ports
 from alb_egress.inventory import EniCreated, EniDeleted
 from aws_adapters import objects
 from aws_adapters.inventory_table import InventoryTable
+from aws_adapters.member_accounts import MemberInterfaces
 from aws_adapters.results_table import ResultsTable
 
-from .fakes import InMemoryInventory, InMemoryObjects, InMemoryResults
+from .fakes import InMemoryInterfaces, InMemoryInventory, InMemoryObjects, InMemoryResults
 
 ARN = "arn:aws:elasticloadbalancing:eu-west-1:210987654321:loadbalancer/app/web/0123456789abcdef"
 OBJECT_FUNCTIONS = [name for name in dir(ports.ObjectStore) if not name.startswith("_")]
@@ -140,3 +141,30 @@ def test_results_fake_matches_the_dynamodb_adapter(real_aws):
 
     assert comparable(fake) == comparable(real)
     assert real[3] == 1  # the second night removed the ALB it no longer has
+
+
+def test_interfaces_fake_filters_descriptions_as_ec2_does(real_aws):
+    ec2 = real_aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]
+    for description in (
+        "ELB app/web/50dc6c495c0c9188",
+        "ELB net/tcp/50dc6c495c0c9188",
+        "ELB web-classic",  # a Classic Load Balancer's
+        "ELB app/",
+        "elb app/web/50dc6c495c0c9188",
+        "Primary network interface",
+    ):
+        ec2.create_network_interface(SubnetId=subnet["SubnetId"], Description=description)
+    own = real_aws.account
+    real = MemberInterfaces(own, "albrecon-member-discovery").elb_interfaces(own, real_aws.region)
+    described = ec2.describe_network_interfaces()["NetworkInterfaces"]
+    fake = InMemoryInterfaces(by_place={(own, real_aws.region): described}).elb_interfaces(
+        own, real_aws.region
+    )
+    assert sorted(i["Description"] for i in fake) == sorted(i["Description"] for i in real)
+    assert sorted(i["Description"] for i in real) == [
+        "ELB app/",
+        "ELB app/web/50dc6c495c0c9188",
+        "ELB net/tcp/50dc6c495c0c9188",
+    ]

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -20,6 +20,7 @@ from albrecon.local.lambdas import LambdaContext
 
 from .fakes import (
     InMemoryDeadLetters,
+    InMemoryInterfaces,
     InMemoryInventory,
     InMemoryObjects,
     InMemoryQueryResults,
@@ -224,3 +225,44 @@ def test_notify_never_echoes_a_date_that_does_not_validate(cold_start):
     )
     assert "FindEnis" in email["message"]
     assert hostile not in email["message"] and hostile not in email["subject"]
+
+
+def interface(
+    eni: str,
+    description: str,
+    owner: str = ACCOUNT,
+    attached: datetime | None = datetime(2026, 11, 18, tzinfo=UTC),
+) -> dict:
+    """One ENI as DescribeNetworkInterfaces describes it (boto3 parses AttachTime)."""
+    found = {"NetworkInterfaceId": eni, "Description": description, "OwnerId": owner}
+    found |= {"VpcId": "vpc-01234567", "SubnetId": "subnet-01234567", "AvailabilityZone": "eu-west-1a"}
+    return found | ({"Attachment": {"AttachTime": attached}} if attached else {})
+
+
+def test_discovery_lists_every_place_and_counts_the_one_it_cannot_reach(cold_start):
+    member = "210987654321"
+    discovery = cold_start(
+        "EniDiscoveryFunction", Accounts=f"{ACCOUNT},{member}", Regions="us-east-1,eu-west-1"
+    )
+    inventory = InMemoryInventory()
+    inventory.record_created(created("eni-00000001", "web"))  # an event's data: discovery keeps it
+    interfaces = InMemoryInterfaces(
+        by_place={
+            (ACCOUNT, REGION): [
+                interface("eni-00000001", "ELB app/web/50dc6c495c0c9188"),
+                interface("eni-00000002", "ELB app/web/50dc6c495c0c9188", attached=None),
+                interface("eni-00000003", "Primary network interface"),
+            ],
+            (member, "eu-west-1"): [interface("eni-00000004", "ELB app/api/50dc6c495c0c9188", owner=member)],
+        },
+        unreachable={(member, REGION)},
+    )
+
+    counts = discovery.invoke({}, inventory=inventory, interfaces=interfaces)
+
+    assert (counts["targets"], counts["unreachable"]) == (4, 1)  # every account x region of the scope
+    assert (counts["seen"], counts["written"], counts["kept_event_data"]) == (3, 2, 1)
+    assert counts["unknown_created_time"] == 1
+    assert inventory.items["eni-00000004"]["account_id"] == member
+    assert inventory.items["eni-00000004"]["source"] == "discovery"
+    assert inventory.items["eni-00000001"]["source"] == "event"
