@@ -95,15 +95,11 @@ def alive_hours(created_at: str | None, deleted_at: str | None, day: date) -> fr
     """Hours of D during which an interface existed (any part of the hour). Unknown creation: all
     of D up to its deletion."""
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    hours = set()
-    for hour in range(24):
-        begins, ends = start + timedelta(hours=hour), start + timedelta(hours=hour + 1)
-        if created_at and _instant(created_at) >= ends:
-            continue
-        if deleted_at and _instant(deleted_at) <= begins:
-            continue
-        hours.add(hour)
-    return frozenset(hours)
+    hour = timedelta(hours=1)
+    # hour h is alive when created < its end (h + 1) and deleted > its start (h); floors are exact
+    first = (_instant(created_at) - start) // hour if created_at else 0
+    last = -((start - _instant(deleted_at)) // hour) if deleted_at else 24  # ceiling
+    return frozenset(range(max(first, 0), min(last, 24)))
 
 
 def _instant(value: str) -> datetime:

@@ -150,7 +150,7 @@ def calls(dynamodb) -> list:
         UpdateExpression="SET more = :v",
         ExpressionAttributeValues={":v": {"S": "y" * 2_000}},
     )
-    for projection in ("id, S, N, #m", "id, M.inner[2].deep, SS", "S, S"):
+    for projection in ("id, S, N, #m", "id, M.inner[2].deep, SS", "S, S", "id, S, BOOL, #n, E, absent"):
         call(
             "query",
             TableName=TABLE,
@@ -158,7 +158,9 @@ def calls(dynamodb) -> list:
             KeyConditionExpression="kind = :k AND #u >= :s",
             FilterExpression="attribute_exists(N)",
             ProjectionExpression=projection,
-            ExpressionAttributeNames={"#u": "until", **({"#m": "M"} if "#m" in projection else {})},
+            ExpressionAttributeNames={"#u": "until"}
+            | ({"#m": "M"} if "#m" in projection else {})
+            | ({"#n": "NULL"} if "#n" in projection else {}),
             ExpressionAttributeValues={":k": {"S": "app"}, ":s": {"S": "2026"}},
             Limit=4,
         )
@@ -220,3 +222,170 @@ def test_the_recorders_update_expressions_are_of_the_plain_shape():
         "SET a = list_append(a, :v)",
     ):
         assert _plan_of(other) is None
+
+
+PAGED = "hooks-pages"
+
+
+def query_pages(dynamodb) -> list:
+    """Queries paged to the end (Limit, the 1 MB page, both directions, range conditions, indexes,
+    projections, filters) and the ones the fast Query leaves to moto; every page each answered."""
+    answers: list = []
+    dynamodb.create_table(
+        TableName=PAGED,
+        KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "r", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "p", "AttributeType": "S"},
+            {"AttributeName": "r", "AttributeType": "N"},
+            {"AttributeName": "kind", "AttributeType": "S"},
+            {"AttributeName": "at", "AttributeType": "S"},
+            {"AttributeName": "n", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByKind",
+                "KeySchema": [
+                    {"AttributeName": "kind", "KeyType": "HASH"},
+                    {"AttributeName": "at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "KeysOnly",
+                "KeySchema": [
+                    {"AttributeName": "kind", "KeyType": "HASH"},
+                    {"AttributeName": "n", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    # numbers that sort otherwise as text; GSI range values shared by several items (ties broken by
+    # the table's key); items without the index's range key; a few of 150 KB (pages end by size)
+    for i in range(70):
+        item = {
+            "p": {"S": "ab"[i % 2]},
+            "r": {"N": ["9", "10", "-1.5", "100", "0.25", "7e1"][i % 6] + (str(i) if i % 6 != 5 else "")},
+            "kind": {"S": ["app", "net"][i % 3 == 0]},
+            "n": {"N": str((i * 37) % 11)},
+            "payload": {"S": "x" * (150_000 if i % 5 == 0 else 10)},
+        }
+        if i % 7:
+            item["at"] = {"S": f"2026-{1 + i % 12:02d}-{i % 3:02d}"}
+        dynamodb.put_item(TableName=PAGED, Item=item)
+
+    def pages(**kwargs) -> None:
+        start = kwargs.pop("ExclusiveStartKey", None)
+        for _ in range(100):
+            try:
+                answer = dynamodb.query(
+                    TableName=PAGED, **kwargs, **({"ExclusiveStartKey": start} if start else {})
+                )
+            except ClientError as error:
+                answers.append((kwargs, error.response["Error"]["Code"], error.response["Error"]["Message"]))
+                return
+            answer.pop("ResponseMetadata", None)
+            answers.append((kwargs, answer))
+            start = answer.get("LastEvaluatedKey")
+            if start is None:
+                return
+        raise AssertionError("a query that never ends")
+
+    a = {":a": {"S": "a"}}
+    pages(KeyConditionExpression="p = :a", ExpressionAttributeValues=a)
+    pages(KeyConditionExpression="p = :a", ExpressionAttributeValues=a, Limit=7, ScanIndexForward=False)
+    pages(
+        KeyConditionExpression="p = :a AND r BETWEEN :lo AND :hi",
+        ExpressionAttributeValues=a | {":lo": {"N": "-2"}, ":hi": {"N": "50"}},
+        Limit=5,
+    )
+    pages(
+        KeyConditionExpression="p = :a AND r > :r",
+        FilterExpression="kind = :k",
+        ProjectionExpression="r, kind, n",
+        ExpressionAttributeValues=a | {":r": {"N": "9"}, ":k": {"S": "app"}},
+        Limit=4,
+    )
+    pages(KeyConditionExpression="p = :z", ExpressionAttributeValues={":z": {"S": "nobody"}})
+    pages(KeyConditionExpression="p = :a", ExpressionAttributeValues=a, Select="COUNT", Limit=9)
+    for forward in (True, False):
+        app = {":k": {"S": "app"}, ":at": {"S": "2026-05"}}
+        pages(
+            IndexName="ByKind",
+            KeyConditionExpression="kind = :k AND #at >= :at",
+            ExpressionAttributeNames={"#at": "at"},
+            ExpressionAttributeValues=app,
+            ScanIndexForward=forward,
+        )
+        pages(
+            IndexName="ByKind",
+            KeyConditionExpression="kind = :k AND #at >= :at",
+            ExpressionAttributeNames={"#at": "at"},
+            ExpressionAttributeValues=app,
+            ScanIndexForward=forward,
+            Limit=4,
+        )
+        pages(
+            IndexName="ByKind",
+            KeyConditionExpression="kind = :k AND begins_with(#at, :pre)",
+            ExpressionAttributeNames={"#at": "at"},
+            ExpressionAttributeValues={":k": {"S": "net"}, ":pre": {"S": "2026-1"}},
+            ScanIndexForward=forward,
+            Limit=3,
+        )
+        pages(
+            IndexName="KeysOnly",
+            KeyConditionExpression="kind = :k",
+            ExpressionAttributeValues={":k": {"S": "net"}},
+            ScanIndexForward=forward,
+            Limit=5,
+        )
+    # start keys written by hand: a number in another spelling, another hash key
+    for start in (
+        {"p": {"S": "a"}, "r": {"N": "10.0"}},
+        {"p": {"S": "b"}, "r": {"N": "10"}},
+    ):
+        pages(KeyConditionExpression="p = :a", ExpressionAttributeValues=a, ExclusiveStartKey=start, Limit=3)
+    # refused: a consistent read of a GSI, an unknown index; and the legacy KeyConditions form (answered)
+    pages(
+        IndexName="ByKind",
+        KeyConditionExpression="kind = :k",
+        ExpressionAttributeValues={":k": {"S": "app"}},
+        ConsistentRead=True,
+    )
+    pages(
+        IndexName="Nope", KeyConditionExpression="kind = :k", ExpressionAttributeValues={":k": {"S": "app"}}
+    )
+    pages(KeyConditions={"p": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "b"}]}}, Limit=6)
+    return answers
+
+
+def test_query_pages_are_the_same_with_and_without_the_fast_query(monkeypatch):
+    from albrecon.local import dynamodb_fast_query
+
+    with mock_aws():
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        plain = query_pages(boto3.client("dynamodb", region_name="us-east-1"))
+    decided = []
+    original = dynamodb_fast_query._ordered
+
+    def ordered(*args):
+        try:
+            decided.append(original(*args))
+        except dynamodb_fast_query._NotPlain:
+            decided.append(None)
+            raise
+        return decided[-1]
+
+    monkeypatch.setattr(dynamodb_fast_query, "_ordered", ordered)
+    with LocalAws(parameters=PLACEHOLDER_PARAMETERS) as aws:
+        hooked = query_pages(aws.client("dynamodb"))
+    assert hooked == plain
+    # the probe reaches what it means to: pages ended by Limit and by size, refusals, the fast path
+    # for the plain queries and moto's for the others
+    page_sizes = [len(answer[1].get("Items", [])) for answer in plain if len(answer) == 2]
+    assert len(page_sizes) > 40 and 0 < min(size for size in page_sizes if size) and max(page_sizes) >= 6
+    assert sum(len(answer) == 3 for answer in plain) == 2
+    fast = sum(d is not None for d in decided)
+    assert fast > 40 and len(decided) - fast >= 2

@@ -180,3 +180,43 @@ def test_the_speed_patches_can_be_switched_off(monkeypatch):
     monkeypatch.setenv(hooks.SPEED_PATCHES_VARIABLE, "on")
     with LocalAws(parameters=PLACEHOLDER_PARAMETERS):
         assert DepthFirstTraverser.traverse is not own
+
+
+def test_the_fast_query_keeps_to_what_moto_query_is_given_and_how_its_answer_is_read():
+    """dynamodb_fast_query.py replaces Table.query with moto's signature and the helpers it names,
+    and gives the table's own items uncopied: the one caller (the backend, for DynamoHandler.query)
+    only reads them into the answer."""
+    from pathlib import Path
+
+    from moto.dynamodb import responses
+    from moto.dynamodb.models import table
+
+    assert list(inspect.signature(table.Table.query).parameters) == [
+        "self", "hash_key", "range_comparison", "range_objs", "limit", "exclusive_start_key",
+        "scan_index_forward", "projection_expressions", "index_name", "consistent_read",
+        "filter_expression", "hash_key_conditions", "range_key_conditions", "filter_kwargs",
+    ]  # fmt: skip
+    assert callable(table.Table._generate_attr_to_sort_by) and callable(table.Table._get_last_evaluated_key)
+    assert table.RESULT_SIZE_LIMIT == 1_000_000
+    assert "results = copy.deepcopy(results)" in inspect.getsource(table.Table.query)
+    package = Path(table.__file__).parent.parent
+    callers = [
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if "table.query(" in line
+    ]
+    assert callers == ["models/__init__.py"]
+    reading = inspect.getsource(responses.DynamoHandler.query)
+    assert 'result["Items"] = [item.attrs for item in items]' in reading and "DynamoResult(result)" in reading
+
+
+def test_dynamodb_requests_are_parsed_and_answers_converted_where_the_hooks_replace():
+    from moto.core.parse import BaseJSONParser, JSONParser
+    from moto.dynamodb import responses
+    from moto.dynamodb.models import utilities
+
+    assert list(inspect.signature(BaseJSONParser._parse_structure).parameters) == ["self", "shape", "value"]
+    assert JSONParser._parse_structure is BaseJSONParser._parse_structure
+    assert responses.dynamo_to_dict is utilities.dynamo_to_dict
+    assert "dynamo_to_dict(result)" in inspect.getsource(responses.DynamoResult.__init__)
