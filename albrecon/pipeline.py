@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aws_adapters.results_table import ResultsTable
+from aws_adapters.results_table import ResultsTable, day_write, plain_item, whole_day
 
 from .events import read_event_files
 from .local.data_layout import read_parameters, stack_account_and_region
@@ -153,19 +153,31 @@ class LocalPipeline:
             self.store.save_inventory(self.aws.table_items("EniInventoryTable"))
             self.store.mark_received(received)
 
+    def _stored_day(self, day: str) -> list[dict]:
+        """The day's results as the table holds them (its last whole write), read from the embedded
+        table itself rather than by a Query through the client (5,000 ALBs: ~5 s)."""
+        return whole_day([plain_item(item) for item in self.aws.table_items_under("ResultsTable", day)])
+
+    def _restore_day(self, day: str, items: list[dict]) -> None:
+        """Puts the store's results of ``day`` back into the table, as one committed write."""
+        if self.aws.table_items_under("ResultsTable", day):  # this process ran the day: a write as Persist's
+            ResultsTable(self.aws.ref("ResultsTable"), self.aws.client("dynamodb")).replace_day(day, items)
+        elif items:  # into moto's table directly: the items and the commit a first write would put
+            puts, commit, _ = day_write(day, items, None, [])
+            self.aws.put_table_items("ResultsTable", [*puts, commit])
+
     def run(self, day: str | None, execution_input: Any = None) -> DayRun:
         """Runs the state machine for ``day`` (``None``: as the schedule would) and collects its outcome."""
         before = len(self.aws.published_messages(ALERT_TOPIC))
         payload = execution_input if execution_input is not None else ({"date": day} if day else {})
-        table = ResultsTable(self.aws.ref("ResultsTable"), self.aws.client("dynamodb"))
         if self.store is not None and day:  # the table as AWS's would hold it: earlier runs' rows
-            table.replace_day(day, self.store.items_of_day(day))
+            self._restore_day(day, self.store.items_of_day(day))
         report = self.aws.start_execution(
             STATE_MACHINE, payload, timeout=600, read_history=self.read_execution_history
         )
         output = report.output if isinstance(report.output, dict) else {}
         run_day = output.get("date") or day
-        results = table.items_of_day(run_day) if isinstance(run_day, str) else []
+        results = self._stored_day(run_day) if isinstance(run_day, str) else []
         alerts = self.aws.published_messages(ALERT_TOPIC)[before:]
         written = self._results_object(output)
         run = DayRun(

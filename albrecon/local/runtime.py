@@ -564,6 +564,18 @@ class LocalAws:
         table = self._moto_table(logical_id)
         return [item.to_json()["Attributes"] for item in table.all_items()]
 
+    def table_items_under(self, logical_id: str, hash_key: str) -> list[dict]:
+        """The items of a stack table under one (string) hash key, in typed JSON, read from moto's
+        table itself: what a Query of that key returns, without its request and answer."""
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        table = self._moto_table(logical_id)
+        under = table.items.get(DynamoType({"S": hash_key}))
+        if under is None:
+            return []
+        items = under.values() if table.range_key_attr else [under]
+        return [item.to_json()["Attributes"] for item in items]
+
     def put_table_items(self, logical_id: str, items: list[dict]) -> None:
         """Puts typed-JSON items into a stack table through moto's own PutItem model (its checks
         of keys and types included), without BatchWriteItem's request round trips."""

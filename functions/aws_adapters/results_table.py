@@ -141,40 +141,46 @@ class ResultsTable:
         """Writes the day's new items beside the old, commits the day to them, then removes the
         items of ALBs the new day no longer has; returns how many it removed. ``generation`` names
         the write (Persist: the execution): a retry of the same write keeps the old day's values."""
-        if any(item["date"] != day for item in items):
-            raise ValueError(f"an item of another day given for {day}")
-        generation = generation or f"write-{uuid.uuid4()}"
-        stored = self._stored_under(day)
-        commit = next((i for i in stored if i["load_balancer_arn"] == DAY_ITEM_KEY), None)
-        committed = commit["generation"] if commit else None
-        before = {i["load_balancer_arn"]: i for i in stored if i["load_balancer_arn"] != DAY_ITEM_KEY}
-        puts = []
-        for item in items:
-            new = {k: v for k, v in item.items() if v is not None} | {"generation": generation}
-            old = before.get(item["load_balancer_arn"])
-            kept = None
-            if old is not None:  # the committed version of this ALB, wherever it is in the old item
-                kept = next(
-                    (v for v in (old, old.get("previous")) if v is not None and _generation(v) == committed),
-                    None,
-                )
-            if kept is not None:
-                new["previous"] = {k: v for k, v in kept.items() if k != "previous"}
-            puts.append({"PutRequest": {"Item": {k: _serialize(_dynamo_value(v)) for k, v in new.items()}}})
-        batch_write(self._dynamodb, self.table_name, puts)
-        self._dynamodb.put_item(  # the commit: from here on the day is the new one
-            TableName=self.table_name,
-            Item={
-                "date": {"S": day},
-                "load_balancer_arn": {"S": DAY_ITEM_KEY},
-                "generation": {"S": generation},
-                "load_balancers": {"N": str(len(items))},
-            },
-        )
-        keep = {item["load_balancer_arn"] for item in items}
-        stale = [arn for arn in before if arn not in keep]
+        puts, commit, stale = day_write(day, items, generation, self._stored_under(day))
+        batch_write(self._dynamodb, self.table_name, [{"PutRequest": {"Item": item}} for item in puts])
+        self._dynamodb.put_item(TableName=self.table_name, Item=commit)  # from here on the day is the new one
         for arn in stale:
             self._dynamodb.delete_item(
                 TableName=self.table_name, Key={"date": {"S": day}, "load_balancer_arn": {"S": arn}}
             )
         return len(stale)
+
+
+def day_write(
+    day: str, items: list[dict], generation: str | None, stored: list[dict]
+) -> tuple[list[dict], dict, list[str]]:
+    """What a write of the day over ``stored`` (every item under the day) does, in DynamoDB's typed
+    JSON: the new items (each keeping the committed version it overwrites as ``previous``), the
+    commit item, and the ALBs whose items it then removes."""
+    if any(item["date"] != day for item in items):
+        raise ValueError(f"an item of another day given for {day}")
+    generation = generation or f"write-{uuid.uuid4()}"
+    commit = next((i for i in stored if i["load_balancer_arn"] == DAY_ITEM_KEY), None)
+    committed = commit["generation"] if commit else None
+    before = {i["load_balancer_arn"]: i for i in stored if i["load_balancer_arn"] != DAY_ITEM_KEY}
+    puts = []
+    for item in items:
+        new = {k: v for k, v in item.items() if v is not None} | {"generation": generation}
+        old = before.get(item["load_balancer_arn"])
+        kept = None
+        if old is not None:  # the committed version of this ALB, wherever it is in the old item
+            kept = next(
+                (v for v in (old, old.get("previous")) if v is not None and _generation(v) == committed),
+                None,
+            )
+        if kept is not None:
+            new["previous"] = {k: v for k, v in kept.items() if k != "previous"}
+        puts.append({k: _serialize(_dynamo_value(v)) for k, v in new.items()})
+    commit_item = {
+        "date": {"S": day},
+        "load_balancer_arn": {"S": DAY_ITEM_KEY},
+        "generation": {"S": generation},
+        "load_balancers": {"N": str(len(items))},
+    }
+    keep = {item["load_balancer_arn"] for item in items}
+    return puts, commit_item, [arn for arn in before if arn not in keep]
