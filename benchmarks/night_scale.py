@@ -44,6 +44,8 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data-scale")
     args = parser.parse_args()
 
+    # the targets are in seconds: how fast this machine's Python is, to compare runs across machines
+    print(f"machine: a 10,000,000-step Python loop takes {python_loop_seconds():.2f} s")
     if args.data.exists():
         shutil.rmtree(args.data)
     spec = DatasetSpec(
@@ -138,6 +140,14 @@ def main() -> int:
         )
     )
     return 1 if wrong else 0
+
+
+def python_loop_seconds() -> float:
+    started = time.perf_counter()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    return time.perf_counter() - started
 
 
 def fresh_process_night(data: Path) -> tuple[float, dict[str, int]]:
