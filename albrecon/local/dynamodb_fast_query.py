@@ -131,7 +131,7 @@ def _ordered(
         if not index_name:
             # moto compares the start key's hash key first: another hash key than the page's would
             # put the whole page before or after it
-            if hash_key is None or _sortable(hash_key) != (start_types[0], start_key[0]):
+            if _sortable(hash_key) != (start_types[0], start_key[0]):
                 raise _NotPlain
             start_types, start_key = start_types[1:], start_key[1:]
         if ordered and start_types != types:
