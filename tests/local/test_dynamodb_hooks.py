@@ -390,3 +390,38 @@ def test_query_pages_are_the_same_with_and_without_the_fast_query(monkeypatch):
     assert sum(len(answer) == 3 for answer in plain) == 2
     fast = sum(d is not None for d in decided)
     assert fast > 40 and len(decided) - fast >= 2
+
+
+def test_attribute_sizes_are_moto_s_own():
+    """The size hook counts as moto's DynamoType.size does, value by value (moto's item and page
+    limits rest on it): every type, nested, empty, multi-byte text, numbers as spelt."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from albrecon.local.hooks import _value_size
+
+    values = [
+        {"S": "plain"},
+        {"S": ""},
+        {"S": "zürich ✓ 東京"},
+        {"N": "12.50"},
+        {"N": "-1e2"},
+        {"BOOL": False},
+        {"NULL": True},
+        {"B": b"\x00\xffbytes"},
+        {"B": "AAEC"},
+        {"SS": ["a", "bé", ""]},
+        {"NS": ["1", "2.50", "-3e4"]},
+        {"BS": [b"one", b"\x00"]},
+        {"L": []},
+        {"M": {}},
+        {
+            "M": {
+                "inner": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": True}, "é": {"NULL": True}}}]}
+            }
+        },
+        {"L": [{"SS": ["p", "q"]}, {"M": {"k": {"B": b"zz"}}}, {"L": [{"N": "0"}]}]},
+    ]
+    for value in values:
+        typed = DynamoType(value)
+        assert _value_size(typed) == DynamoType.size(typed), value
+    assert _value_size(DynamoType({"S": "zürich"})) == 7  # bytes, not characters
