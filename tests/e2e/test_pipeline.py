@@ -308,19 +308,38 @@ def test_rerun_replaces_the_days_results(scenario):
 
 
 def test_emf_metrics_per_alb(scenario):
+    """One EMF document per ALB: its four metrics (the result's values) under its three dimensions."""
     data = scenario()
     with data.pipeline() as pipeline:
-        pipeline.run(D)
+        run = pipeline.run(D)
         emitted = pipeline.aws.functions["PersistFunction"].metrics()
-    per_alb = {}
+    per_alb: dict[str, list[dict]] = {}
     for doc in emitted:
         if "LoadBalancer" in doc:
-            per_alb.setdefault(doc["LoadBalancer"], set()).update(
-                m["Name"] for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-            )
-    assert per_alb == {
-        name: {"FlowLogGB", "CurGB", "DeltaGB", "DeltaPercent"} for name in ("Test751", "Test7510")
-    }
+            per_alb.setdefault(doc["LoadBalancer"], []).append(doc)
+    assert sorted(per_alb) == ["Test751", "Test7510"]
+    for result in run.results:
+        (doc,) = per_alb[result["load_balancer"]]
+        (directive,) = doc["_aws"]["CloudWatchMetrics"]
+        # the dashboard's SEARCH names this dimension set: {AlbEgressReconciliation,Account,LoadBalancer,Region,service}
+        assert [sorted(d) for d in directive["Dimensions"]] == [
+            ["Account", "LoadBalancer", "Region", "service"]
+        ]
+        assert (doc["Account"], doc["Region"]) == (result["account_id"], result["region"])
+        metrics = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
+        assert metrics == {
+            "FlowLogGB": "Gigabytes",
+            "CurGB": "Gigabytes",
+            "DeltaGB": "Gigabytes",
+            "DeltaPercent": "Percent",
+        }
+        for name, key in (
+            ("FlowLogGB", "flow_log_gb"),
+            ("CurGB", "cur_gb"),
+            ("DeltaGB", "delta_gb"),
+            ("DeltaPercent", "delta_pct"),
+        ):
+            assert doc[name] == [pytest.approx(result[key], rel=1e-12)]  # EMF: a value list
 
 
 ALB_BILLED = AlbSpec("billed", "00000000000000aa", enis=2)
