@@ -70,8 +70,8 @@ def handler(
         [{k: v for k, v in item.items() if k != "date"} for item in items],  # `date`: the partition
     )
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AlbEgressReconciliation")
-    # one EMF document per ALB: its metrics share the dimensions (a quarter of the log lines and
-    # bytes CloudWatch ingests of one document per metric)
+    # one EMF document per ALB: its metrics share the dimensions (a quarter of the log lines of one
+    # document per metric, and fewer bytes for CloudWatch Logs to ingest)
     per_alb = EphemeralMetrics(namespace=namespace)
     for result in comparison["results"]:
         values = [
