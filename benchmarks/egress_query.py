@@ -33,7 +33,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from alb_egress import statements
+from alb_egress import sql_render, statements
 from alb_egress.settings import Settings
 from alb_egress.timeutil import day_epoch_bounds
 from albrecon.generator.dataset import AlbSpec, DatasetSpec, generate
@@ -238,9 +238,10 @@ def scan_floor(engine, database: str, table: str, ranges, gz_bytes: int, records
     """The engine's floor: the same files read by the same table (partitions and "$path" pruned as
     the night's query is), every line counted and nothing cast or summed. No query over these
     files is faster on this engine, so it bounds any ratio against the baseline."""
+    files = sql_render.path_ranges(ranges or (), column='"$path"')  # the night's own predicate
     query = (
         f'SELECT count(*) FROM "{database}"."{table}" '
-        f"WHERE \"date\" IN (DATE '{DAY}', DATE '{DAY + timedelta(days=1)}') AND {ranges_sql(ranges)}"
+        f"WHERE \"date\" IN (DATE '{DAY}', DATE '{DAY + timedelta(days=1)}') AND {files}"
     )
 
     def run() -> int:
@@ -258,13 +259,6 @@ def text_of(files: list[Path]) -> tuple[int, int]:
     """The files' text bytes and records (lines after each file's header line)."""
     texts = [gzip.decompress(f.read_bytes()) for f in files]
     return sum(map(len, texts)), sum(t.count(b"\n") - 1 for t in texts)
-
-
-def ranges_sql(ranges: list[tuple[str, str]] | None) -> str:
-    """The night's "$path" ranges (statements.next_day_file_ranges; None: none) as one predicate."""
-    if not ranges:
-        return "true"
-    return "(" + " OR ".join(f"(\"$path\" >= '{low}' AND \"$path\" < '{high}')" for low, high in ranges) + ")"
 
 
 def whole_pipeline(
